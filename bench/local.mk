@@ -1,0 +1,1 @@
+## bench: rules (filled in by its part of the kit)

@@ -1,0 +1,1 @@
+## data: rules (filled in by its part of the kit)

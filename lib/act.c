@@ -1,0 +1,119 @@
+/* act.c: activation functions and their derivatives. */
+#include "nn_act.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "nn_core.h"
+
+static const char *const act_names[NN_ACT_COUNT] = {
+    [NN_IDENTITY] = "identity", [NN_SIGMOID] = "sigmoid", [NN_TANH] = "tanh",
+    [NN_RELU] = "relu", [NN_LEAKY_RELU] = "leaky_relu", [NN_ELU] = "elu",
+};
+
+const char *nn_act_name(nn_activation act)
+{
+    return (act >= 0 && act < NN_ACT_COUNT) ? act_names[act] : "unknown";
+}
+
+int nn_act_parse(const char *name, nn_activation *act)
+{
+    for (int i = 0; i < NN_ACT_COUNT; i++)
+        if (strcmp(name, act_names[i]) == 0) {
+            *act = (nn_activation)i;
+            return NN_OK;
+        }
+    return nn_error("unknown activation '%s': choose one of identity, sigmoid, tanh, relu, "
+                    "leaky_relu, elu", name);
+}
+
+double nn_sigmoid(double z)
+{
+    /* exp of a large positive number overflows; evaluate the form whose
+     * exponential is at most 1. */
+    if (z >= 0)
+        return 1.0 / (1.0 + exp(-z));
+    double e = exp(z);
+    return e / (1.0 + e);
+}
+
+double nn_act_value(nn_activation act, double z)
+{
+    switch (act) {
+    case NN_IDENTITY: return z;
+    case NN_SIGMOID: return nn_sigmoid(z);
+    case NN_TANH: return tanh(z);
+    case NN_RELU: return z > 0 ? z : 0.0;
+    case NN_LEAKY_RELU: return z > 0 ? z : NN_LEAKY_SLOPE * z;
+    case NN_ELU: return z > 0 ? z : NN_ELU_ALPHA * expm1(z);
+    case NN_ACT_COUNT: break;
+    }
+    NN_ASSERT(!"activation out of range");
+    return 0;
+}
+
+double nn_act_derivative(nn_activation act, double z)
+{
+    switch (act) {
+    case NN_IDENTITY: return 1.0;
+    case NN_SIGMOID: {
+        double s = nn_sigmoid(z);
+        return s * (1.0 - s);
+    }
+    case NN_TANH: {
+        double t = tanh(z);
+        return 1.0 - t * t;
+    }
+    case NN_RELU: return z > 0 ? 1.0 : 0.0;
+    case NN_LEAKY_RELU: return z > 0 ? 1.0 : NN_LEAKY_SLOPE;
+    case NN_ELU: return z > 0 ? 1.0 : NN_ELU_ALPHA * exp(z);
+    case NN_ACT_COUNT: break;
+    }
+    NN_ASSERT(!"activation out of range");
+    return 0;
+}
+
+void nn_act_forward(nn_activation act, float *out, const float *in, size_t n)
+{
+    switch (act) {
+    case NN_RELU:
+        for (size_t i = 0; i < n; i++)
+            out[i] = in[i] > 0 ? in[i] : 0.0f;
+        return;
+    case NN_LEAKY_RELU:
+        for (size_t i = 0; i < n; i++)
+            out[i] = in[i] > 0 ? in[i] : (float)NN_LEAKY_SLOPE * in[i];
+        return;
+    default:
+        for (size_t i = 0; i < n; i++)
+            out[i] = (float)nn_act_value(act, in[i]);
+        return;
+    }
+}
+
+void nn_act_backward(nn_activation act, float *d_in, const float *d_out,
+                     const float *in, const float *out, size_t n)
+{
+    switch (act) {
+    case NN_SIGMOID: /* f' = a (1 - a) with a the saved output */
+        for (size_t i = 0; i < n; i++)
+            d_in[i] += d_out[i] * out[i] * (1.0f - out[i]);
+        return;
+    case NN_TANH: /* f' = 1 - a^2 */
+        for (size_t i = 0; i < n; i++)
+            d_in[i] += d_out[i] * (1.0f - out[i] * out[i]);
+        return;
+    case NN_RELU:
+        for (size_t i = 0; i < n; i++)
+            d_in[i] += in[i] > 0 ? d_out[i] : 0.0f;
+        return;
+    case NN_ELU: /* for z <= 0, f' = exp(z) = a + alpha with alpha = 1 */
+        for (size_t i = 0; i < n; i++)
+            d_in[i] += d_out[i] * (in[i] > 0 ? 1.0f : out[i] + (float)NN_ELU_ALPHA);
+        return;
+    default:
+        for (size_t i = 0; i < n; i++)
+            d_in[i] += d_out[i] * (float)nn_act_derivative(act, in[i]);
+        return;
+    }
+}

@@ -1,0 +1,15 @@
+## libnnlab: the kit's shared library.
+noinst_LIBRARIES += lib/libnnlab.a
+lib_libnnlab_a_SOURCES = \
+	lib/nnlab.h \
+	lib/nn_core.h lib/core.c \
+	lib/nn_rng.h lib/rng.c \
+	lib/nn_gemm.h lib/gemm.c \
+	lib/nn_act.h lib/act.c \
+	lib/nn_loss.h lib/loss.c \
+	lib/nn_dense.h lib/dense.c \
+	lib/nn_tap.h lib/tap.c \
+	lib/nn_cli.h lib/cli.c \
+	lib/nn_fig.h lib/fig.c \
+	lib/nn_data.h \
+	lib/nn_exercise.h lib/exercise.c

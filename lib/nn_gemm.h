@@ -1,0 +1,27 @@
+/* nn_gemm.h: general matrix multiply, the kernel under dense and conv layers.
+ *
+ *     C = alpha * op(A) * op(B) + beta * C
+ *
+ * Row-major, as every array in the kit.  op(X) is X or X^T as trans_x says.
+ * Shapes (dimension letters used in every GEMM comment of the kit):
+ *     op(A): (M, K)    op(B): (K, N)    C: (M, N)
+ * lda, ldb, ldc are the row strides of A, B, C as stored (A stored (M, K)
+ * has lda >= K; stored transposed, (K, M), it has lda >= M).
+ * beta == 0 overwrites C without reading it (so C may hold garbage).
+ *
+ * nn_gemm is the blocked kernel; nn_gemm_naive is the triple loop it is
+ * tested against, same signature, same result up to float rounding. */
+#ifndef NN_GEMM_H
+#define NN_GEMM_H
+
+enum { NN_NO_TRANS = 0, NN_TRANS = 1 };
+
+void nn_gemm(int trans_a, int trans_b, int M, int N, int K,
+             float alpha, const float *A, int lda, const float *B, int ldb,
+             float beta, float *C, int ldc);
+
+void nn_gemm_naive(int trans_a, int trans_b, int M, int N, int K,
+                   float alpha, const float *A, int lda, const float *B, int ldb,
+                   float beta, float *C, int ldc);
+
+#endif

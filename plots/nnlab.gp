@@ -1,0 +1,58 @@
+# nnlab.gp: the shared gnuplot style of every nnlab figure.
+#
+# Every figure script loads this file first.  Choose the output format with
+#   gnuplot -e "nn_format='pdf'" plots/NN-topic/NAME.gp
+# png (default), pdf, svg, or tex (cairolatex: a .tex file plus a .pdf for
+# slides; \input the .tex in LaTeX).  A script then says
+#   set output 'plots/NN-topic/NAME.'.nn_ext
+
+if (!exists("nn_format")) nn_format = "png"
+if (!exists("nn_width")) nn_width = 800
+if (!exists("nn_height")) nn_height = 560
+
+if (nn_format eq "png") {
+    set terminal pngcairo size nn_width, nn_height enhanced font "DejaVu Sans,11" linewidth 1.2
+    nn_ext = "png"
+} else {
+if (nn_format eq "pdf") {
+    set terminal pdfcairo size nn_width/100.0, nn_height/100.0 enhanced font "DejaVu Sans,10"
+    nn_ext = "pdf"
+} else {
+if (nn_format eq "svg") {
+    set terminal svg size nn_width, nn_height enhanced font "DejaVu Sans,11" dynamic
+    nn_ext = "svg"
+} else {
+if (nn_format eq "tex") {
+    set terminal cairolatex pdf size nn_width/160.0, nn_height/160.0 standalone
+    nn_ext = "tex"
+} else {
+    print "nnlab.gp: unknown nn_format '".nn_format."': use png, pdf, svg or tex"
+    exit status 2
+}}}}
+
+# Line styles 1-8: a colour-blind-safe qualitative palette (Okabe-Ito).
+set style line 1 lc rgb "#0072B2" lw 2 pt 7 ps 0.8
+set style line 2 lc rgb "#D55E00" lw 2 pt 5 ps 0.8
+set style line 3 lc rgb "#009E73" lw 2 pt 9 ps 0.8
+set style line 4 lc rgb "#CC79A7" lw 2 pt 11 ps 0.8
+set style line 5 lc rgb "#E69F00" lw 2 pt 13 ps 0.8
+set style line 6 lc rgb "#56B4E9" lw 2 pt 3 ps 0.8
+set style line 7 lc rgb "#F0E442" lw 2 pt 1 ps 0.8
+set style line 8 lc rgb "#000000" lw 2 pt 2 ps 0.8
+set style increment user
+
+# Colours of the two classes in binary problems (class 0, class 1).
+nn_class0 = 0x0072B2
+nn_class1 = 0xD55E00
+
+# Palettes.  Diverging, centred at zero: call it, then
+# `set cbrange [-m:m]` with m the largest |value| (written by the C side).
+nn_palette_diverging = "set palette defined (0 '#2166AC', 0.25 '#92C5DE', 0.5 '#F7F7F7', 0.75 '#F4A582', 1 '#B2182B')"
+nn_palette_sequential = "set palette defined (0 '#FFFFFF', 0.5 '#6BAED6', 1 '#08306B')"
+nn_palette_gray = "set palette gray"
+@nn_palette_sequential
+
+set grid lc rgb "#DDDDDD" lw 1
+set border lc rgb "#444444"
+set key noenhanced box opaque
+set tics nomirror
