@@ -1,0 +1,1 @@
+## chapters/03-optimizers: rules (filled in by its chapter)

@@ -1,0 +1,1 @@
+## chapters/04-regularization: rules (filled in by its chapter)

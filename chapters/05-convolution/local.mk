@@ -1,0 +1,1 @@
+## chapters/05-convolution: rules (filled in by its chapter)

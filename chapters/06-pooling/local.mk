@@ -1,0 +1,1 @@
+## chapters/06-pooling: rules (filled in by its chapter)

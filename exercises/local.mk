@@ -1,0 +1,1 @@
+## exercises and grading: rules (filled in by the grading machinery)
