@@ -13,3 +13,4 @@ lib_libnnlab_a_SOURCES = \
 	lib/nn_fig.h lib/fig.c \
 	lib/nn_data.h \
 	lib/nn_exercise.h lib/exercise.c
+lib_libnnlab_a_SOURCES += lib/nn_regularize.h lib/regularize.c

@@ -9,6 +9,7 @@
  *   nn_act.h       activations and their derivatives
  *   nn_loss.h      MSE, binary cross-entropy from logits, softmax cross-entropy
  *   nn_dense.h     the dense (fully connected) layer, forward and backward
+ *   nn_regularize.h dropout (standard and inverted), L1 and L2 penalties
  *   nn_data.h      CSV and IDX readers, synthetic data sets
  *   nn_fig.h       figures: a data file plus a gnuplot script per figure
  *   nn_cli.h       the command line shared by every chapter
@@ -32,6 +33,7 @@
 #include "nn_act.h"
 #include "nn_loss.h"
 #include "nn_dense.h"
+#include "nn_regularize.h"
 #include "nn_data.h"
 #include "nn_fig.h"
 #include "nn_cli.h"
