@@ -73,6 +73,11 @@ static int copy_style(void)
 
 int nn_fig_begin(nn_fig *fig, const char *chapter, const char *name)
 {
+    return nn_fig_begin_sized(fig, chapter, name, 0, 0);
+}
+
+int nn_fig_begin_sized(nn_fig *fig, const char *chapter, const char *name, int width, int height)
+{
     memset(fig, 0, sizeof *fig);
     snprintf(fig->chapter, sizeof fig->chapter, "%s", chapter);
     snprintf(fig->name, sizeof fig->name, "%s", name);
@@ -87,10 +92,14 @@ int nn_fig_begin(nn_fig *fig, const char *chapter, const char *name)
     fprintf(fig->script,
             "# %s/%s: written by %s; run it from the output directory:\n"
             "#   gnuplot plots/%s/%s.gp                       (PNG)\n"
-            "#   gnuplot -e \"nn_format='pdf'\" plots/%s/%s.gp  (pdf, svg, tex)\n"
-            "load 'plots/nnlab.gp'\n"
-            "set output 'plots/%s/%s.'.nn_ext\n",
-            chapter, name, nn_program_name(), chapter, name, chapter, name, chapter, name);
+            "#   gnuplot -e \"nn_format='pdf'\" plots/%s/%s.gp  (pdf, svg, tex)\n",
+            chapter, name, nn_program_name(), chapter, name, chapter, name);
+    /* A size of its own is set before the style, which reads it to size the terminal. */
+    if (width > 0)
+        fprintf(fig->script, "nn_width = %d\n", width);
+    if (height > 0)
+        fprintf(fig->script, "nn_height = %d\n", height);
+    fprintf(fig->script, "load 'plots/nnlab.gp'\nset output 'plots/%s/%s.'.nn_ext\n", chapter, name);
     return NN_OK;
 }
 

@@ -51,6 +51,9 @@ const char *nn_fig_out_dir(void);
 /* Creates the directories, copies the style, opens the script and writes its
  * preamble (style, output file). */
 int nn_fig_begin(nn_fig *fig, const char *chapter, const char *name);
+/* The same, for a figure that needs another canvas size than the style's
+ * default 800 x 560 (a row of panels, say); sizes in pixels at PNG scale. */
+int nn_fig_begin_sized(nn_fig *fig, const char *chapter, const char *name, int width, int height);
 /* Opens data file NAME.dat (part NULL) or NAME-PART.dat, writes the column
  * header "# columns", and returns it for the caller's rows (closed by end). */
 FILE *nn_fig_data(nn_fig *fig, const char *part, const char *columns);
