@@ -105,11 +105,15 @@ int nn_fig_begin_sized(nn_fig *fig, const char *chapter, const char *name, int w
 
 const char *nn_fig_path(const nn_fig *fig, const char *part)
 {
-    static _Thread_local char path[NN_FIG_PATH];
+    /* A ring of buffers, so that several paths can be arguments of one
+     * nn_fig_cmd call: plot '%s' ..., '%s' ... */
+    static _Thread_local char ring[8][NN_FIG_PATH];
+    static _Thread_local unsigned next;
+    char *path = ring[next++ % 8];
     if (part)
-        snprintf(path, sizeof path, "plots/%s/%s-%s.dat", fig->chapter, fig->name, part);
+        snprintf(path, NN_FIG_PATH, "plots/%s/%s-%s.dat", fig->chapter, fig->name, part);
     else
-        snprintf(path, sizeof path, "plots/%s/%s.dat", fig->chapter, fig->name);
+        snprintf(path, NN_FIG_PATH, "plots/%s/%s.dat", fig->chapter, fig->name);
     return path;
 }
 

@@ -57,7 +57,8 @@ int nn_fig_begin_sized(nn_fig *fig, const char *chapter, const char *name, int w
 /* Opens data file NAME.dat (part NULL) or NAME-PART.dat, writes the column
  * header "# columns", and returns it for the caller's rows (closed by end). */
 FILE *nn_fig_data(nn_fig *fig, const char *part, const char *columns);
-/* The path of that data file as the script must name it (relative to OUT). */
+/* The path of that data file as the script must name it (relative to OUT).
+ * The result stays valid for the next 7 calls, enough for one command. */
 const char *nn_fig_path(const nn_fig *fig, const char *part);
 /* Appends one line (a gnuplot command) to the script. */
 void nn_fig_cmd(nn_fig *fig, const char *fmt, ...) NN_PRINTF(2, 3);
