@@ -20,10 +20,16 @@ const char *nn_program_name(void) { return program_name; }
 
 int nn_error(const char *fmt, ...)
 {
+    /* Formatted into a scratch buffer first: a caller adding context to the
+     * previous message, nn_error("reading %s: %s", path, nn_last_error()),
+     * passes last_error as an argument, and vsnprintf into its own source is
+     * undefined. */
+    char message[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    memcpy(last_error, message, sizeof last_error);
     return NN_ERR;
 }
 

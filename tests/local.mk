@@ -4,3 +4,12 @@ LIB_TESTS = \
 	tests/lib/test-rng
 check_PROGRAMS += $(LIB_TESTS)
 TESTS += $(LIB_TESTS)
+
+## The library core: errors and allocation, activations, losses, the dense
+## layer, the TAP writer, the command line and the figure writer.
+CORE_TESTS = \
+	tests/lib/test-core
+check_PROGRAMS += $(CORE_TESTS)
+TESTS += $(CORE_TESTS)
+## test-child.h runs a piece of a test in a child process (nn_die, NN_ASSERT).
+tests_lib_test_core_SOURCES = tests/lib/test-core.c tests/lib/test-child.h
