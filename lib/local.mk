@@ -14,3 +14,4 @@ lib_libnnlab_a_SOURCES = \
 	lib/nn_data.h \
 	lib/nn_exercise.h lib/exercise.c
 lib_libnnlab_a_SOURCES += lib/nn_regularize.h lib/regularize.c
+lib_libnnlab_a_SOURCES += lib/data.c

@@ -1,7 +1,8 @@
 ## tests/: TAP tests of the library.  Chapter and exercise tests live in
 ## their own fragments and append to TESTS the same way.
 LIB_TESTS = \
-	tests/lib/test-rng
+	tests/lib/test-rng \
+	tests/lib/test-data
 check_PROGRAMS += $(LIB_TESTS)
 TESTS += $(LIB_TESTS)
 
