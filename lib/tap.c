@@ -244,7 +244,12 @@ double nn_rel_error(const double *a, const double *b, size_t n, size_t *worst)
     size_t worst_i = 0;
     for (size_t i = 0; i < n; i++) {
         double diff = fabs(a[i] - b[i]);
-        if (!(diff <= max_diff)) { /* also catches NaN */
+        if (isnan(diff)) { /* a NaN anywhere makes the whole comparison NaN: it never passes */
+            if (worst)
+                *worst = i;
+            return NAN;
+        }
+        if (diff > max_diff) {
             max_diff = diff;
             worst_i = i;
         }

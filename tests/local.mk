@@ -9,8 +9,10 @@ TESTS += $(LIB_TESTS)
 ## The library core: errors and allocation, activations, losses, the dense
 ## layer, the TAP writer, the command line and the figure writer.
 CORE_TESTS = \
-	tests/lib/test-core
+	tests/lib/test-core \
+	tests/lib/test-act
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 ## test-child.h runs a piece of a test in a child process (nn_die, NN_ASSERT).
 tests_lib_test_core_SOURCES = tests/lib/test-core.c tests/lib/test-child.h
+tests_lib_test_act_SOURCES = tests/lib/test-act.c tests/lib/test-child.h
