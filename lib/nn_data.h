@@ -7,7 +7,9 @@
  *
  * Readers never crash on bad input: a missing, truncated, empty or malformed
  * file makes them return NN_ERR with a message (nn_last_error) that names the
- * file, the problem and the fix.  The *_or_die forms print that and exit(1). */
+ * file, the problem and the fix; programs print it with nn_die_last().
+ * Every nn_dataset a function fills is freed with nn_dataset_free (also after
+ * an error, when it is left empty). */
 #ifndef NN_DATA_H
 #define NN_DATA_H
 
@@ -49,7 +51,12 @@ void nn_table_free(nn_table *table);
  * against the rows ("a header that lies about the size" is an error).
  * digits: 1797 rows of 64 pixel values (0..16) and the label, gzip'd.
  * diabetes: 442 rows of 10 features (whitespace) plus a separate target file.
- * dir is the data/ directory (NULL: $NNLAB_DATA_DIR, else the source tree's). */
+ * dir is the data/ directory (NULL: nn_data_dir()).  Values are as in the
+ * files: iris in cm, digits' pixels 0..16 (images 1x8x8), diabetes in raw
+ * units (sex is 1 or 2), not sklearn's scaled version.  data/README.md gives
+ * each set's origin, columns and licence. */
+/* $NNLAB_DATA_DIR if set, else NNLAB_SRCDIR "/data" (the source tree's,
+ * fixed at compile time; read-only is fine). */
 const char *nn_data_dir(void);
 int nn_load_iris(nn_dataset *ds, const char *dir);
 int nn_load_breast_cancer(nn_dataset *ds, const char *dir);
@@ -71,10 +78,12 @@ typedef struct {
 int nn_idx_read(const char *path, nn_idx *idx);
 void nn_idx_free(nn_idx *idx);
 
-/* Fashion-MNIST from dir (train: 60000, test: 10000 examples of 1x28x28,
- * pixels scaled to [0, 1]).  limit > 0 keeps the first limit examples.
- * Missing files: the message says to install dataset-fashion-mnist or pass
- * --data DIR / set NNLAB_DATA. */
+/* Fashion-MNIST from dir (NULL: $NNLAB_DATA, else NN_DEFAULT_FASHION_DIR):
+ * {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz (or without .gz).
+ * train: 60000, test: 10000 examples of 1x28x28, pixels x = byte / 255 in
+ * [0, 1], labels 0..9.  limit > 0 keeps the first limit examples.  The two
+ * files must agree in count.  Missing files: the message says to install
+ * dataset-fashion-mnist or pass --data DIR / set NNLAB_DATA. */
 int nn_load_fashion_mnist(nn_dataset *ds, const char *dir, int train, int limit);
 extern const char *const nn_fashion_class_names[10];
 
@@ -84,7 +93,9 @@ extern const char *const nn_fashion_class_names[10];
 int nn_make_gate(nn_dataset *ds, const char *gate);
 /* TensorFlow Playground's four classification sets, 2 features, labels 0/1:
  * "circle", "xor", "gauss", "spiral"; n points, noise in [0, 1] as the
- * Playground's slider (0..50%) / 100. */
+ * Playground's slider (0..50%) / 100.  Class 1 is the Playground's +1 (blue):
+ * the inner disc of circle, the quadrants where x y >= 0 of xor, the
+ * Gaussian at (2, 2), the first spiral arm.  Generators are in data.c. */
 int nn_make_playground(nn_dataset *ds, const char *kind, int n, double noise, nn_rng *rng);
 /* Linear regression with a known truth: x ~ U[-1, 1]^d,
  * t = w_true . x + b_true + noise * N(0, 1), with w_true, b_true drawn from
@@ -96,9 +107,11 @@ int nn_make_linear_regression(nn_dataset *ds, int n, int d, double noise, nn_rng
 int nn_make_toy_images(nn_dataset *ds, int n, int size, double noise, nn_rng *rng);
 
 /* ---- Working with sets -------------------------------------------------------- */
-/* Shuffle, then the first round(fraction n) examples to a, the rest to b. */
+/* Shuffle, then the first round(fraction n) examples to a, the rest to b
+ * (new sets; ds is unchanged).  fraction in [0, 1]. */
 int nn_split(const nn_dataset *ds, double fraction, nn_rng *rng, nn_dataset *a, nn_dataset *b);
-/* Keep only the examples of two classes, relabelled 0 and 1. */
+/* Keep only the examples of two classes, in place, relabelled 0 (class0) and
+ * 1 (class1), with their names. */
 int nn_keep_two_classes(nn_dataset *ds, int class0, int class1);
 /* z-score every feature with the mean and std of `fit` (std 0 -> 1), applied to
  * each of the others (any may be NULL). */
