@@ -15,3 +15,4 @@ lib_libnnlab_a_SOURCES = \
 	lib/nn_exercise.h lib/exercise.c
 lib_libnnlab_a_SOURCES += lib/nn_regularize.h lib/regularize.c
 lib_libnnlab_a_SOURCES += lib/data.c
+lib_libnnlab_a_SOURCES += lib/nn_optim.h lib/optim.c

@@ -34,6 +34,7 @@
 #include "nn_loss.h"
 #include "nn_dense.h"
 #include "nn_regularize.h"
+#include "nn_optim.h"
 #include "nn_data.h"
 #include "nn_fig.h"
 #include "nn_cli.h"

@@ -1,1 +1,6 @@
-## chapters/03-optimizers: rules (filled in by its chapter)
+## Chapter 3: optimizers.  The lib tests of optim.c and batchnorm.c live
+## here too, with their PyTorch reference scripts and values.
+CH03_LIB_TESTS = tests/lib/test-optim
+check_PROGRAMS += $(CH03_LIB_TESTS)
+TESTS += $(CH03_LIB_TESTS)
+EXTRA_DIST += tests/ref/optim_torch.py tests/ref/optim_torch.txt
