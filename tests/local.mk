@@ -10,9 +10,11 @@ TESTS += $(LIB_TESTS)
 ## layer, the TAP writer, the command line and the figure writer.
 CORE_TESTS = \
 	tests/lib/test-core \
-	tests/lib/test-act
+	tests/lib/test-act \
+	tests/lib/test-loss
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 ## test-child.h runs a piece of a test in a child process (nn_die, NN_ASSERT).
 tests_lib_test_core_SOURCES = tests/lib/test-core.c tests/lib/test-child.h
 tests_lib_test_act_SOURCES = tests/lib/test-act.c tests/lib/test-child.h
+tests_lib_test_loss_SOURCES = tests/lib/test-loss.c tests/lib/test-child.h
