@@ -167,17 +167,24 @@ static int parse_field(const csv_source *src, long line, int column, const char 
         return nn_error("%s: line %ld, column %d: the field is empty (the file is malformed: %s)",
                         src->path, line, column, src->fix->broken);
     char field[64];
-    if (width >= (int)sizeof field)
-        return nn_error("%s: line %ld, column %d: '%.20s...' is not a number (the file is "
-                        "malformed: %s)", src->path, line, column, begin, src->fix->broken);
-    memcpy(field, begin, (size_t)width);
-    field[width] = '\0';
-    char *stop;
+    if (width < (int)sizeof field) {
+        memcpy(field, begin, (size_t)width);
+        field[width] = '\0';
+    }
+    char *stop = field;
     errno = 0;
-    double v = strtod(field, &stop);
-    if (stop != field + width)
+    double v = width < (int)sizeof field ? strtod(field, &stop) : 0;
+    if (width >= (int)sizeof field || stop != field + width) {
+        /* Quote at most 40 characters, with bytes that would garble a
+         * terminal (binary data) shown as '?'. */
+        char shown[48];
+        int n_shown = width < 40 ? width : 40;
+        for (int k = 0; k < n_shown; k++)
+            shown[k] = begin[k] >= 0x20 && begin[k] < 0x7f ? begin[k] : '?';
+        snprintf(shown + n_shown, sizeof shown - (size_t)n_shown, "%s", width > 40 ? "..." : "");
         return nn_error("%s: line %ld, column %d: '%s' is not a number (the file is malformed: %s)",
-                        src->path, line, column, field, src->fix->broken);
+                        src->path, line, column, shown, src->fix->broken);
+    }
     if (!isfinite(v) || fabs(v) > FLT_MAX)
         return nn_error("%s: line %ld, column %d: '%s' is not a finite number that fits a float "
                         "(the file is malformed: %s)", src->path, line, column, field,

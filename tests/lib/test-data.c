@@ -121,6 +121,9 @@ static void test_bad_csv(void)
     path = write_text("blank-field.csv", "1,2,3\n4,,6\n");
     expect_error(nn_csv_read(path, 0, &table), path, "line 2, column 2: the field is empty",
                  "empty CSV field");
+    path = write_text("long-word.csv", "1,2\n3,abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij\n");
+    expect_error(nn_csv_read(path, 0, &table), path, "column 2: 'abcdefghijabcdefghijabcdefghijabcdefghij...'",
+                 "long non-numeric CSV field, quoted in part");
     path = write_text("nan.csv", "1 2\n3 nan\n");
     expect_error(nn_csv_read(path, 0, &table), path, "'nan' is not a finite number",
                  "NaN in a CSV");
