@@ -10,6 +10,8 @@
  *   nn_loss.h      MSE, binary cross-entropy from logits, softmax cross-entropy
  *   nn_dense.h     the dense (fully connected) layer, forward and backward
  *   nn_regularize.h dropout (standard and inverted), L1 and L2 penalties
+ *   nn_conv.h      2-D convolution (im2col + GEMM, naive reference), output size
+ *   nn_pool.h      max, average, L2 and global average pooling
  *   nn_data.h      CSV and IDX readers, synthetic data sets
  *   nn_fig.h       figures: a data file plus a gnuplot script per figure
  *   nn_cli.h       the command line shared by every chapter
@@ -35,6 +37,8 @@
 #include "nn_dense.h"
 #include "nn_regularize.h"
 #include "nn_optim.h"
+#include "nn_conv.h"
+#include "nn_pool.h"
 #include "nn_data.h"
 #include "nn_fig.h"
 #include "nn_cli.h"

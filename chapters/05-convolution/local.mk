@@ -1,1 +1,10 @@
-## chapters/05-convolution: rules (filled in by its chapter)
+## chapters/05-convolution: chapter 5, convolution, and the tests of lib/conv.c.
+
+## The library's conv2d against the decks' examples, the naive reference,
+## central differences and PyTorch (reference values committed; regenerate
+## with /usr/bin/python3 tests/ch05/conv_reference.py > tests/ch05/conv_reference.txt).
+CH05_LIB_TESTS = tests/lib/test-conv
+check_PROGRAMS += tests/lib/test-conv
+tests_lib_test_conv_SOURCES = tests/lib/test-conv.c tests/ch05/reference.h
+EXTRA_DIST += tests/ch05/conv_reference.py tests/ch05/conv_reference.txt
+TESTS += $(CH05_LIB_TESTS)

@@ -1,0 +1,293 @@
+/* conv.c: 2-D convolution (cross-correlation), forward and backward.
+ * Dimension letters as in nn_conv.h: N C H W in, K F S P filter, H2 W2 out. */
+#include "nn_conv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_core.h"
+#include "nn_gemm.h"
+
+int nn_out_size(const char *what, int in, int F, int S, int P, int *out)
+{
+    if (in < 1)
+        return nn_error("%s: input size %d is empty: give an input of at least 1 pixel", what, in);
+    if (F < 1)
+        return nn_error("%s: filter size %d is impossible: use a filter of at least 1 x 1", what, F);
+    if (S < 1)
+        return nn_error("%s: stride %d is impossible: the stride must be at least 1", what, S);
+    if (P < 0)
+        return nn_error("%s: padding %d is negative: use a padding of 0 or more", what, P);
+    if (F > in + 2 * P)
+        return nn_error("%s: filter %d is larger than the padded input %d + 2*%d = %d: "
+                        "use a filter of at most %d, or pad by at least %d",
+                        what, F, in, P, in + 2 * P, in + 2 * P, (F - in + 1) / 2);
+    /* W2 = (W - F + 2P) / S + 1, the division rounded down (PyTorch's
+     * ceil_mode=False): a step that would leave the padded input is not taken. */
+    *out = (in - F + 2 * P) / S + 1;
+    return NN_OK;
+}
+
+int nn_conv_dims_make(nn_conv_dims *d, int N, int C, int H, int W, int K, int F, int S, int P)
+{
+    if (N < 1 || C < 1 || K < 1)
+        return nn_error("conv2d: batch %d, channels %d and filters %d must all be at least 1",
+                        N, C, K);
+    nn_conv_dims t = {N, C, H, W, K, F, S, P, 0, 0};
+    if (nn_out_size("conv2d height", H, F, S, P, &t.H2) != NN_OK ||
+        nn_out_size("conv2d width", W, F, S, P, &t.W2) != NN_OK)
+        return NN_ERR;
+    *d = t;
+    return NN_OK;
+}
+
+size_t nn_conv_in_size(const nn_conv_dims *d) { return (size_t)d->N * d->C * d->H * d->W; }
+size_t nn_conv_out_size(const nn_conv_dims *d) { return (size_t)d->N * d->K * d->H2 * d->W2; }
+size_t nn_conv_weight_size(const nn_conv_dims *d) { return (size_t)d->K * d->C * d->F * d->F; }
+
+/* Every kernel re-derives the output size from the struct, so a hand-filled
+ * or stale nn_conv_dims cannot make it read out of bounds. */
+static int check_dims(const nn_conv_dims *d, const char *fn)
+{
+    nn_conv_dims t;
+    if (!d)
+        return nn_error("%s: no dimensions given (make them with nn_conv_dims_make)", fn);
+    if (nn_conv_dims_make(&t, d->N, d->C, d->H, d->W, d->K, d->F, d->S, d->P) != NN_OK)
+        return NN_ERR;
+    if (t.H2 != d->H2 || t.W2 != d->W2)
+        return nn_error("%s: output size %d x %d does not match the input, filter, stride and "
+                        "padding (they give %d x %d): make the dimensions with nn_conv_dims_make",
+                        fn, d->H2, d->W2, t.H2, t.W2);
+    return NN_OK;
+}
+
+/* ---- The reference: the formula as loops, in double ------------------------ */
+
+int nn_conv2d_forward_naive(float *out, const float *in, const float *w, const float *b,
+                            const nn_conv_dims *d)
+{
+    if (check_dims(d, "nn_conv2d_forward_naive") != NN_OK)
+        return NN_ERR;
+    const int C = d->C, H = d->H, W = d->W, K = d->K, F = d->F, S = d->S, P = d->P;
+    for (int n = 0; n < d->N; n++)
+        for (int k = 0; k < K; k++)
+            for (int i = 0; i < d->H2; i++)
+                for (int j = 0; j < d->W2; j++) {
+                    double z = b ? b[k] : 0.0;
+                    for (int c = 0; c < C; c++)
+                        for (int u = 0; u < F; u++)
+                            for (int v = 0; v < F; v++) {
+                                int y = i * S + u - P, x = j * S + v - P;
+                                if (y < 0 || y >= H || x < 0 || x >= W)
+                                    continue;   /* zero padding */
+                                z += (double)in[(((size_t)n * C + c) * H + y) * W + x] *
+                                     w[(((size_t)k * C + c) * F + u) * F + v];
+                            }
+                    out[(((size_t)n * K + k) * d->H2 + i) * d->W2 + j] = (float)z;
+                }
+    return NN_OK;
+}
+
+int nn_conv2d_backward_naive(float *d_in, float *d_w, float *d_b, const float *d_out,
+                             const float *in, const float *w, const nn_conv_dims *d)
+{
+    if (check_dims(d, "nn_conv2d_backward_naive") != NN_OK)
+        return NN_ERR;
+    const int C = d->C, H = d->H, W = d->W, K = d->K, F = d->F, S = d->S, P = d->P;
+    size_t n_in = nn_conv_in_size(d), n_w = nn_conv_weight_size(d);
+    double *g_in = nn_doubles(n_in), *g_w = nn_doubles(n_w), *g_b = nn_doubles((size_t)K);
+    for (int n = 0; n < d->N; n++)
+        for (int k = 0; k < K; k++)
+            for (int i = 0; i < d->H2; i++)
+                for (int j = 0; j < d->W2; j++) {
+                    double g = d_out[(((size_t)n * K + k) * d->H2 + i) * d->W2 + j];
+                    /* in the forward pass this was: out[n,k,i,j] = b[k] + sum in[..] w[k,c,u,v];
+                     * so d out / d b[k] = 1, d out / d w = in[..], d out / d in[..] = w: */
+                    g_b[k] += g;
+                    for (int c = 0; c < C; c++)
+                        for (int u = 0; u < F; u++)
+                            for (int v = 0; v < F; v++) {
+                                int y = i * S + u - P, x = j * S + v - P;
+                                if (y < 0 || y >= H || x < 0 || x >= W)
+                                    continue;
+                                size_t ii = (((size_t)n * C + c) * H + y) * W + x;
+                                size_t wi = (((size_t)k * C + c) * F + u) * F + v;
+                                g_w[wi] += g * in[ii];
+                                g_in[ii] += g * w[wi];
+                            }
+                }
+    if (d_in)
+        for (size_t i = 0; i < n_in; i++)
+            d_in[i] += (float)g_in[i];
+    if (d_w)
+        for (size_t i = 0; i < n_w; i++)
+            d_w[i] += (float)g_w[i];
+    if (d_b)
+        for (int k = 0; k < K; k++)
+            d_b[k] += (float)g_b[k];
+    free(g_in);
+    free(g_w);
+    free(g_b);
+    return NN_OK;
+}
+
+/* ---- The fast version: im2col + GEMM ---------------------------------------
+ *
+ * Unroll every F x F x C patch the filter sees into a column of a matrix
+ *
+ *     col (C F F, H2 W2):  col[(c,u,v), (i,j)] = in[c, i S + u - P, j S + v - P]
+ *
+ * and the whole layer, for one image, is one matrix product:
+ *
+ *     out (K, H2 W2) = w (K, C F F) . col (C F F, H2 W2)
+ *
+ * The backward pass is two more:
+ *
+ *     d_w   (K, C F F)     += d_out (K, H2 W2) . col^T (H2 W2, C F F)
+ *     d_col (C F F, H2 W2)  = w^T (C F F, K) . d_out (K, H2 W2)
+ *
+ * and col2im adds d_col back onto the pixels each column came from (a pixel
+ * seen by several patches collects all their contributions). */
+
+/* For filter offset v: the output columns j whose input column j S + v - P
+ * lies inside [0, W) form one run [j_lo, j_hi). */
+static void valid_run(int v, int S, int P, int W, int W2, int *j_lo, int *j_hi)
+{
+    int lo = P - v > 0 ? (P - v + S - 1) / S : 0;
+    int last = W - 1 - v + P;          /* j S <= last */
+    int hi = last < 0 ? 0 : last / S + 1;
+    if (hi > W2)
+        hi = W2;
+    if (lo > hi)
+        lo = hi;
+    *j_lo = lo;
+    *j_hi = hi;
+}
+
+static void im2col(float *col, const float *x, const nn_conv_dims *d)
+{
+    const int H = d->H, W = d->W, F = d->F, S = d->S, P = d->P, H2 = d->H2, W2 = d->W2;
+    for (int c = 0; c < d->C; c++)
+        for (int u = 0; u < F; u++)
+            for (int v = 0; v < F; v++) {
+                float *row = col + (((size_t)c * F + u) * F + v) * H2 * W2;
+                int j_lo, j_hi;
+                valid_run(v, S, P, W, W2, &j_lo, &j_hi);
+                for (int i = 0; i < H2; i++) {
+                    float *dst = row + (size_t)i * W2;
+                    int y = i * S + u - P;
+                    if (y < 0 || y >= H) {
+                        memset(dst, 0, sizeof(float) * W2);
+                        continue;
+                    }
+                    const float *src = x + ((size_t)c * H + y) * W + v - P;
+                    for (int j = 0; j < j_lo; j++)
+                        dst[j] = 0.0f;
+                    if (S == 1)
+                        memcpy(dst + j_lo, src + j_lo, sizeof(float) * (j_hi - j_lo));
+                    else
+                        for (int j = j_lo; j < j_hi; j++)
+                            dst[j] = src[(size_t)j * S];
+                    for (int j = j_hi; j < W2; j++)
+                        dst[j] = 0.0f;
+                }
+            }
+}
+
+/* The adjoint of im2col: x += col2im(d_col). */
+static void col2im_add(float *x, const float *col, const nn_conv_dims *d)
+{
+    const int H = d->H, W = d->W, F = d->F, S = d->S, P = d->P, H2 = d->H2, W2 = d->W2;
+    for (int c = 0; c < d->C; c++)
+        for (int u = 0; u < F; u++)
+            for (int v = 0; v < F; v++) {
+                const float *row = col + (((size_t)c * F + u) * F + v) * H2 * W2;
+                int j_lo, j_hi;
+                valid_run(v, S, P, W, W2, &j_lo, &j_hi);
+                for (int i = 0; i < H2; i++) {
+                    int y = i * S + u - P;
+                    if (y < 0 || y >= H)
+                        continue;
+                    const float *src = row + (size_t)i * W2;
+                    float *dst = x + ((size_t)c * H + y) * W + v - P;
+                    if (S == 1)
+                        for (int j = j_lo; j < j_hi; j++)
+                            dst[j] += src[j];
+                    else
+                        for (int j = j_lo; j < j_hi; j++)
+                            dst[(size_t)j * S] += src[j];
+                }
+            }
+}
+
+/* A 1 x 1 filter with stride 1 and no padding needs no unrolling: the
+ * image itself, (C, H W), is already the col matrix. */
+static int is_pointwise(const nn_conv_dims *d) { return d->F == 1 && d->S == 1 && d->P == 0; }
+
+int nn_conv2d_forward(float *out, const float *in, const float *w, const float *b,
+                      const nn_conv_dims *d)
+{
+    if (check_dims(d, "nn_conv2d_forward") != NN_OK)
+        return NN_ERR;
+    const int K = d->K, CFF = d->C * d->F * d->F, HW2 = d->H2 * d->W2;
+    const size_t in_stride = (size_t)d->C * d->H * d->W, out_stride = (size_t)K * HW2;
+    float *col = is_pointwise(d) ? NULL : nn_malloc(sizeof(float) * (size_t)CFF * HW2);
+    for (int n = 0; n < d->N; n++) {
+        const float *x = in + n * in_stride;
+        float *y = out + n * out_stride;
+        if (col)
+            im2col(col, x, d);
+        /* Start from the bias, then add w . col on top (beta = 1). */
+        for (int k = 0; k < K; k++) {
+            float bk = b ? b[k] : 0.0f;
+            for (int p = 0; p < HW2; p++)
+                y[(size_t)k * HW2 + p] = bk;
+        }
+        nn_gemm(NN_NO_TRANS, NN_NO_TRANS, K, HW2, CFF, 1.0f, w, CFF, col ? col : x, HW2,
+                1.0f, y, HW2);
+    }
+    free(col);
+    return NN_OK;
+}
+
+int nn_conv2d_backward(float *d_in, float *d_w, float *d_b, const float *d_out,
+                       const float *in, const float *w, const nn_conv_dims *d)
+{
+    if (check_dims(d, "nn_conv2d_backward") != NN_OK)
+        return NN_ERR;
+    const int K = d->K, CFF = d->C * d->F * d->F, HW2 = d->H2 * d->W2;
+    const size_t in_stride = (size_t)d->C * d->H * d->W, out_stride = (size_t)K * HW2;
+    const int pointwise = is_pointwise(d);
+    float *col = !pointwise && d_w ? nn_malloc(sizeof(float) * (size_t)CFF * HW2) : NULL;
+    float *d_col = !pointwise && d_in ? nn_malloc(sizeof(float) * (size_t)CFF * HW2) : NULL;
+    for (int n = 0; n < d->N; n++) {
+        const float *x = in + n * in_stride;
+        const float *g = d_out + n * out_stride;     /* (K, H2 W2) */
+        /* in the forward pass this was: out[k, p] = b[k] + sum_r w[k, r] col[r, p]; so */
+        if (d_b)
+            for (int k = 0; k < K; k++) {
+                double sum = 0;
+                for (int p = 0; p < HW2; p++)
+                    sum += g[(size_t)k * HW2 + p];
+                d_b[k] += (float)sum;
+            }
+        if (d_w) {
+            if (col)
+                im2col(col, x, d);
+            nn_gemm(NN_NO_TRANS, NN_TRANS, K, CFF, HW2, 1.0f, g, HW2, col ? col : x, HW2,
+                    1.0f, d_w, CFF);
+        }
+        if (d_in) {
+            float *dx = d_in + n * in_stride;
+            if (pointwise) {
+                nn_gemm(NN_TRANS, NN_NO_TRANS, CFF, HW2, K, 1.0f, w, CFF, g, HW2, 1.0f, dx, HW2);
+            } else {
+                nn_gemm(NN_TRANS, NN_NO_TRANS, CFF, HW2, K, 1.0f, w, CFF, g, HW2, 0.0f, d_col, HW2);
+                col2im_add(dx, d_col, d);
+            }
+        }
+    }
+    free(col);
+    free(d_col);
+    return NN_OK;
+}
