@@ -11,7 +11,8 @@ TESTS += $(LIB_TESTS)
 CORE_TESTS = \
 	tests/lib/test-core \
 	tests/lib/test-act \
-	tests/lib/test-loss
+	tests/lib/test-loss \
+	tests/lib/test-dense
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 ## test-child.h runs a piece of a test in a child process (nn_die, NN_ASSERT).
