@@ -37,6 +37,7 @@
 #include "nn_dense.h"
 #include "nn_regularize.h"
 #include "nn_optim.h"
+#include "nn_batchnorm.h"
 #include "nn_conv.h"
 #include "nn_pool.h"
 #include "nn_data.h"

@@ -1,0 +1,189 @@
+/* test-batchnorm.c: batch normalization against torch.nn.BatchNorm1d
+ * (tests/ref/batchnorm_torch.py wrote tests/ref/batchnorm_torch.txt),
+ * central-difference gradient checks, the defining property (each unit's
+ * output has mean beta and standard deviation |gamma| over the batch), and
+ * the error for a batch of one. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnlab.h"
+#include "nn_batchnorm.h"
+
+enum { B = 8, K = 5, B_TEST = 3, MAX_VALUES = 64 };
+
+typedef struct {
+    char name[32];
+    int count;
+    float v[MAX_VALUES];
+} named_values;
+
+static named_values ref[32];
+static int n_ref;
+
+static void load_reference(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        nn_tap_bail_out("cannot open %s (run tests/ref/batchnorm_torch.py to make it)", path);
+    char name[32];
+    int count;
+    int c;
+    while ((c = fgetc(f)) != EOF) {
+        if (c == '#' || c == '\n') {
+            while (c != '\n' && c != EOF)
+                c = fgetc(f);
+            continue;
+        }
+        ungetc(c, f);
+        if (fscanf(f, "%31s %d", name, &count) != 2 || count < 1 || count > MAX_VALUES || n_ref == 32)
+            nn_tap_bail_out("%s: malformed line after entry %d", path, n_ref);
+        named_values *r = &ref[n_ref++];
+        snprintf(r->name, sizeof r->name, "%s", name);
+        r->count = count;
+        for (int i = 0; i < count; i++)
+            if (fscanf(f, "%f", &r->v[i]) != 1)
+                nn_tap_bail_out("%s: %s holds fewer than %d values", path, name, count);
+    }
+    fclose(f);
+}
+
+static const float *want(const char *name, int count)
+{
+    for (int i = 0; i < n_ref; i++)
+        if (!strcmp(ref[i].name, name)) {
+            if (ref[i].count != count)
+                nn_tap_bail_out("reference %s has %d values, expected %d", name, ref[i].count, count);
+            return ref[i].v;
+        }
+    nn_tap_bail_out("reference %s is missing", name);
+}
+
+static void against_torch(void)
+{
+    const float *x1 = want("x1", B * K), *x2 = want("x2", B * K), *x3 = want("x3", B_TEST * K);
+    const float *gamma = want("gamma", K), *beta = want("beta", K), *d_out = want("d_out", B * K);
+    float out[B * K], mean[K], rstd[K], running_mean[K], running_var[K];
+    float d_in[B * K] = {0}, d_gamma[K] = {0}, d_beta[K] = {0}, out3[B_TEST * K];
+    for (int k = 0; k < K; k++) {
+        running_mean[k] = 0;   /* torch's reset_running_stats */
+        running_var[k] = 1;
+    }
+    /* Tolerances: one normalization in double, stored in float: a few ulps
+     * (1e-6 relative) on values of order 1-10.  The gradient of the fifth
+     * unit (std 0.01, so rstd about 90 and d_in about 100) carries torch's
+     * float rounding of rstd times 100, hence its atol. */
+    nn_is_int(nn_batchnorm_forward(out, mean, rstd, x1, gamma, beta, running_mean, running_var, B, K,
+                                   NN_BN_MOMENTUM, NN_BN_EPS), NN_OK, "training forward on batch 1");
+    nn_is_close_floats(out, want("out1", B * K), B * K, 1e-5, 1e-5, "training output equals torch's");
+    nn_is_close_floats(running_mean, want("running_mean1", K), K, 1e-5, 1e-6, "running mean after batch 1");
+    nn_is_close_floats(running_var, want("running_var1", K), K, 1e-5, 1e-6,
+                       "running var after batch 1 (unbiased, momentum 0.1)");
+    nn_batchnorm_backward(d_in, d_gamma, d_beta, d_out, x1, gamma, mean, rstd, B, K);
+    nn_is_close_floats(d_in, want("d_in", B * K), B * K, 1e-4, 1e-4, "d_in equals torch's");
+    nn_is_close_floats(d_gamma, want("d_gamma", K), K, 1e-5, 1e-5, "d_gamma equals torch's");
+    nn_is_close_floats(d_beta, want("d_beta", K), K, 1e-5, 1e-5, "d_beta equals torch's");
+
+    float out2[B * K], mean1[K], rstd1[K];
+    memcpy(mean1, mean, sizeof mean);
+    memcpy(rstd1, rstd, sizeof rstd);
+    nn_batchnorm_forward(out2, mean, rstd, x2, gamma, beta, running_mean, running_var, B, K,
+                         NN_BN_MOMENTUM, NN_BN_EPS);
+    nn_is_close_floats(running_mean, want("running_mean2", K), K, 1e-5, 1e-6, "running mean after batch 2");
+    nn_is_close_floats(running_var, want("running_var2", K), K, 1e-5, 1e-6, "running var after batch 2");
+    nn_batchnorm_eval(out3, x3, gamma, beta, running_mean, running_var, B_TEST, K, NN_BN_EPS);
+    nn_is_close_floats(out3, want("out3", B_TEST * K), B_TEST * K, 1e-5, 1e-5,
+                       "eval output (running statistics) equals torch's");
+
+    /* Backward adds: a second call doubles the gradients. */
+    float d_beta_once[K];
+    memcpy(d_beta_once, d_beta, sizeof d_beta);
+    nn_batchnorm_backward(NULL, d_gamma, d_beta, d_out, x1, gamma, mean1, rstd1, B, K);
+    int doubled = 1;
+    for (int k = 0; k < K; k++)
+        doubled &= fabsf(d_beta[k] - 2 * d_beta_once[k]) <= 1e-5f * (1 + fabsf(d_beta[k]));
+    nn_ok(doubled, "backward adds into d_beta (+=), and d_in = NULL is allowed");
+}
+
+/* The defining property: over the batch, each unit's output has mean beta_k
+ * and (biased) standard deviation |gamma_k| sqrt(var / (var + eps)). */
+static void normalizes(void)
+{
+    enum { BB = 64, KK = 3 };
+    nn_rng rng = nn_rng_new(5);
+    float x[BB * KK], out[BB * KK], mean[KK], rstd[KK];
+    const float gamma[KK] = {2, -0.5f, 1}, beta[KK] = {1, 0, -3};
+    nn_rng_fill_normal(&rng, x, BB * KK, 7, 3);
+    nn_batchnorm_forward(out, mean, rstd, x, gamma, beta, NULL, NULL, BB, KK, NN_BN_MOMENTUM, NN_BN_EPS);
+    for (int k = 0; k < KK; k++) {
+        double m = 0, s = 0;
+        for (int b = 0; b < BB; b++)
+            m += out[b * KK + k];
+        m /= BB;
+        for (int b = 0; b < BB; b++)
+            s += (out[b * KK + k] - m) * (out[b * KK + k] - m);
+        s = sqrt(s / BB);
+        nn_is_close(m, beta[k], 0, 1e-5, "unit %d: output mean is beta", k);
+        nn_is_close(s, fabs(gamma[k]), 1e-4, 0, "unit %d: output std is |gamma|", k);
+    }
+}
+
+/* Gradient check: L = sum_bk w_bk out_bk with fixed random w. */
+typedef struct {
+    float *x, *gamma, *beta, *w;
+    int B, K;
+} bn_ctx;
+
+static double bn_loss(void *p)
+{
+    bn_ctx *c = p;
+    float out[6 * 3], mean[3], rstd[3];
+    nn_batchnorm_forward(out, mean, rstd, c->x, c->gamma, c->beta, NULL, NULL, c->B, c->K, NN_BN_MOMENTUM,
+                         NN_BN_EPS);
+    double loss = 0;
+    for (int i = 0; i < c->B * c->K; i++)
+        loss += (double)c->w[i] * out[i];
+    return loss;
+}
+
+static void gradient_check(void)
+{
+    enum { BB = 6, KK = 3 };
+    nn_rng rng = nn_rng_new(11);
+    float x[BB * KK], w[BB * KK], gamma[KK] = {1.5f, -0.7f, 0.9f}, beta[KK] = {0.2f, -0.1f, 0.4f};
+    float out[BB * KK], mean[KK], rstd[KK];
+    float d_x[BB * KK] = {0}, d_gamma[KK] = {0}, d_beta[KK] = {0};
+    nn_rng_fill_normal(&rng, x, BB * KK, 0.5, 1);
+    nn_rng_fill_normal(&rng, w, BB * KK, 0, 1);
+    nn_batchnorm_forward(out, mean, rstd, x, gamma, beta, NULL, NULL, BB, KK, NN_BN_MOMENTUM, NN_BN_EPS);
+    nn_batchnorm_backward(d_x, d_gamma, d_beta, w, x, gamma, mean, rstd, BB, KK);
+    bn_ctx ctx = {x, gamma, beta, w, BB, KK};
+    /* Central differences in float with eps 1e-2 on inputs of order 1:
+     * truncation error eps^2 ~ 1e-4 and rounding 1e-7 / 1e-2 ~ 1e-5, so a
+     * relative error of 1e-3 separates right from wrong (measured: 1e-5). */
+    nn_gradcheck_floats("batchnorm d_in", bn_loss, &ctx, x, d_x, BB * KK, 1e-2, 1e-3);
+    nn_gradcheck_floats("batchnorm d_gamma", bn_loss, &ctx, gamma, d_gamma, KK, 1e-2, 1e-3);
+    nn_gradcheck_floats("batchnorm d_beta", bn_loss, &ctx, beta, d_beta, KK, 1e-2, 1e-3);
+}
+
+static void batch_of_one(void)
+{
+    float x[3] = {1, 2, 3}, out[3], mean[3], rstd[3], gamma[3] = {1, 1, 1}, beta[3] = {0, 0, 0};
+    nn_is_int(nn_batchnorm_forward(out, mean, rstd, x, gamma, beta, NULL, NULL, 1, 3, NN_BN_MOMENTUM,
+                                   NN_BN_EPS), NN_ERR, "training on a batch of one example is refused");
+    nn_contains(nn_last_error(), "at least 2 examples", "the message says why");
+}
+
+int main(void)
+{
+    nn_tap_timeout(30);
+    const char *srcdir = getenv("top_srcdir");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/ref/batchnorm_torch.txt", srcdir && *srcdir ? srcdir : NNLAB_SRCDIR);
+    load_reference(path);
+    against_torch();
+    normalizes();
+    gradient_check();
+    batch_of_one();
+    return nn_tap_done();
+}
