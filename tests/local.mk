@@ -12,10 +12,13 @@ CORE_TESTS = \
 	tests/lib/test-core \
 	tests/lib/test-act \
 	tests/lib/test-loss \
-	tests/lib/test-dense
+	tests/lib/test-dense \
+	tests/lib/test-torch-ref
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 ## test-child.h runs a piece of a test in a child process (nn_die, NN_ASSERT).
 tests_lib_test_core_SOURCES = tests/lib/test-core.c tests/lib/test-child.h
 tests_lib_test_act_SOURCES = tests/lib/test-act.c tests/lib/test-child.h
 tests_lib_test_loss_SOURCES = tests/lib/test-loss.c tests/lib/test-child.h
+## PyTorch reference values: the committed script and its committed output.
+EXTRA_DIST += tests/ref/lib_reference.py tests/ref/lib_reference.txt
