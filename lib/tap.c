@@ -272,7 +272,8 @@ static int gradcheck_report(const char *name, const double *analytic, const doub
             max_abs = fabs(analytic[i]);
     int nonzero = max_abs > 0;
     int passed = nonzero && err <= tol;
-    nn_ok(passed, "gradient check: %s (%zu values, relative error %.2e <= %.0e)", name, n, err, tol);
+    nn_ok(passed, "gradient check: %s (%zu values, relative error %.2e %s %.0e)", name, n, err,
+          passed ? "<=" : "NOT <=", tol);
     if (!nonzero)
         nn_diag("  the analytic gradient is identically zero: the check would pass vacuously;\n"
                 "  choose inputs where the gradient is non-zero");
