@@ -1,1 +1,14 @@
-## bench: rules (filled in by its part of the kit)
+## bench/: speed comparisons, never part of make check (a timing proves
+## nothing about correctness, and the machine may be busy).  `make bench`
+## builds the programs in BENCHMARKS and runs each; see bench/README.md.
+BENCHMARKS += bench/bench-gemm
+EXTRA_PROGRAMS = $(BENCHMARKS)
+bench_bench_gemm_SOURCES = bench/bench-gemm.c
+EXTRA_DIST += bench/README.md
+CLEANFILES += $(BENCHMARKS)
+
+bench: $(BENCHMARKS)
+	@for b in $(BENCHMARKS); do \
+	  echo "== $$b"; ./$$b || exit 1; \
+	done
+.PHONY: bench

@@ -24,4 +24,17 @@ void nn_gemm_naive(int trans_a, int trans_b, int M, int N, int K,
                    float alpha, const float *A, int lda, const float *B, int ldb,
                    float beta, float *C, int ldc);
 
+/* nn_gemm's code paths: "generic" (SSE2, any x86-64 or other CPU), "avx2"
+ * (picked at run time when the CPU has it) and, in a --with-blas build,
+ * "blas" (OpenBLAS's cblas_sgemm).  generic and avx2 give the same bits
+ * (lib/gemm.c says why, tests/lib/test-gemm.c checks it); blas rounds
+ * differently and is only for comparison.  The environment variable
+ * NNLAB_GEMM sets the path at the first call; the default is "auto", the
+ * fastest of generic and avx2.
+ *   nn_gemm_use_path: "auto", "generic", "avx2" or "blas"; NN_ERR with a
+ *                     message when this CPU or build lacks that path.
+ *   nn_gemm_path:     the name of the path nn_gemm uses now. */
+int nn_gemm_use_path(const char *name);
+const char *nn_gemm_path(void);
+
 #endif

@@ -1,0 +1,169 @@
+/* bench-gemm.c: speed of nn_gemm against nn_gemm_naive and, in a
+ * --with-blas build, OpenBLAS's cblas_sgemm, on the shapes the kit runs.
+ *
+ * Dimension letters: op(A) (M, K), op(B) (K, N), C (M, N), as in nn_gemm.h.
+ * A GEMM does 2 M N K flops (one multiply and one add per term); GFLOP/s is
+ * that over the median wall time of several timed repeats, after a warm-up
+ * call that faults in the pages and fills the caches.  Every library runs on
+ * one thread (OpenMP and OpenBLAS both set to 1), so the ratio compares the
+ * kernels, not the core count; one more column shows nn_gemm with the
+ * OpenMP threads it gets by default.
+ *
+ * Not part of make check: a timing says nothing about correctness, and on a
+ * shared machine it is noisy.  `make bench` builds and runs it. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnlab.h"
+
+#if defined(HAVE_BLAS)
+#if defined(HAVE_CBLAS_H)
+#include <cblas.h>
+#else
+#include <openblas/cblas.h>
+#endif
+#endif
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+/* One benchmark shape: exactly the call a layer makes. */
+typedef struct {
+    const char *name;
+    const char *call;          /* what it computes, in the layer's letters */
+    int trans_a, trans_b, M, N, K;
+    float beta;
+} shape;
+
+/* The dense layer of an MLP on Fashion-MNIST: batch B = 64, I = 784 inputs,
+ * O = 256 outputs; lib/dense.c makes these three calls. */
+static const shape shapes[] = {
+    {"square", "C = A B, 512^3", NN_NO_TRANS, NN_NO_TRANS, 512, 512, 512, 0.0f},
+    {"dense forward", "out = in W^T", NN_NO_TRANS, NN_TRANS, 64, 256, 784, 0.0f},
+    {"dense dW", "dW += d_out^T in", NN_TRANS, NN_NO_TRANS, 256, 784, 64, 1.0f},
+    {"dense d_in", "d_in += d_out W", NN_NO_TRANS, NN_NO_TRANS, 64, 784, 256, 1.0f},
+};
+
+typedef void gemm_fn(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                     const float *A, int lda, const float *B, int ldb, float beta,
+                     float *C, int ldc);
+
+#if defined(HAVE_BLAS)
+static void openblas_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                          const float *A, int lda, const float *B, int ldb, float beta,
+                          float *C, int ldc)
+{
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+#endif
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median GFLOP/s of `repeats` timings of `calls` calls each. */
+static double gflops(gemm_fn *gemm, const shape *s, const float *A, const float *B, float *C,
+                     int calls, int repeats)
+{
+    /* Stored shapes: A is (M, K) or, transposed, (K, M); likewise B. */
+    const int lda = s->trans_a ? s->M : s->K, ldb = s->trans_b ? s->K : s->N, ldc = s->N;
+    double seconds[16];
+    gemm(s->trans_a, s->trans_b, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, s->beta, C, ldc);
+    for (int r = 0; r < repeats; r++) {
+        double t0 = nn_seconds();
+        for (int c = 0; c < calls; c++)
+            gemm(s->trans_a, s->trans_b, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, s->beta, C, ldc);
+        seconds[r] = (nn_seconds() - t0) / calls;
+    }
+    qsort(seconds, (size_t)repeats, sizeof seconds[0], compare_doubles);
+    return 2.0 * s->M * s->N * s->K / seconds[repeats / 2] / 1e9;
+}
+
+/* Calls per timing so that one timing of the fast kernel lasts about
+ * `target` seconds: long enough for the clock, short enough to repeat. */
+static int calls_for(const shape *s, double gflops_guess, double target)
+{
+    double one = 2.0 * s->M * s->N * s->K / (gflops_guess * 1e9);
+    int calls = (int)(target / one);
+    return calls < 1 ? 1 : calls;
+}
+
+static void set_threads(int n)
+{
+#if defined(_OPENMP)
+    omp_set_num_threads(n);
+#endif
+#if defined(HAVE_BLAS)
+    openblas_set_num_threads(n);
+#endif
+    (void)n;
+}
+
+int main(int argc, char **argv)
+{
+    int repeats = 7;
+    nn_option options[] = {
+        NN_OPT_INT("repeats", "N", "timed repeats per kernel (the median is reported)", &repeats, 1, 15),
+        NN_OPT_END,
+    };
+    nn_common common;
+    nn_cli_parse(argc, argv, "bench-gemm",
+                 "GFLOP/s of nn_gemm, nn_gemm_naive and OpenBLAS on the kit's GEMM shapes",
+                 options, &common);
+
+    int default_threads = 1;
+#if defined(_OPENMP)
+    default_threads = omp_get_max_threads();
+#endif
+    printf("nn_gemm path: %s (NNLAB_GEMM selects generic or avx2)\n", nn_gemm_path());
+#if defined(HAVE_BLAS)
+    printf("OpenBLAS: %s, core %s\n", openblas_get_config(), openblas_get_corename());
+#else
+    printf("OpenBLAS: not linked (configure --with-blas to compare against it)\n");
+#endif
+    printf("GFLOP/s, median of %d, 1 thread unless marked:\n\n", repeats);
+    printf("%-14s %-17s %-5s %-12s %7s %8s %8s %6s %12s\n", "shape", "call", "op", "M x N x K",
+           "naive", "nn_gemm", "OpenBLAS", "ratio", "nn_gemm");
+    printf("%-14s %-17s %-5s %-12s %7s %8s %8s %6s %9d th\n", "", "", "", "", "", "", "", "",
+           default_threads);
+
+    nn_rng rng = nn_rng_new(common.seed);
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const shape *s = &shapes[i];
+        size_t nA = (size_t)s->M * s->K, nB = (size_t)s->K * s->N, nC = (size_t)s->M * s->N;
+        float *A = nn_floats(nA), *B = nn_floats(nB), *C = nn_floats(nC);
+        for (size_t k = 0; k < nA; k++)
+            A[k] = (float)nn_rng_uniform(&rng) - 0.5f;
+        for (size_t k = 0; k < nB; k++)
+            B[k] = (float)nn_rng_uniform(&rng) - 0.5f;
+
+        set_threads(1);
+        double naive = gflops(nn_gemm_naive, s, A, B, C, 1, repeats < 3 ? repeats : 3);
+        double fast = gflops(nn_gemm, s, A, B, C, calls_for(s, 50, 0.05), repeats);
+        char blas_col[32] = "-", ratio_col[32] = "-";
+#if defined(HAVE_BLAS)
+        double blas = gflops(openblas_gemm, s, A, B, C, calls_for(s, 80, 0.05), repeats);
+        snprintf(blas_col, sizeof blas_col, "%.1f", blas);
+        snprintf(ratio_col, sizeof ratio_col, "%.2f", fast / blas);
+#endif
+        set_threads(default_threads);
+        double threaded = gflops(nn_gemm, s, A, B, C, calls_for(s, 80, 0.05), repeats);
+
+        char dims[32];
+        snprintf(dims, sizeof dims, "%dx%dx%d", s->M, s->N, s->K);
+        printf("%-14s %-17s %c%c    %-12s %7.2f %8.1f %8s %6s %12.1f\n", s->name, s->call,
+               s->trans_a ? 'T' : 'N', s->trans_b ? 'T' : 'N', dims, naive, fast, blas_col,
+               ratio_col, threaded);
+        fflush(stdout);
+        free(A);
+        free(B);
+        free(C);
+    }
+    printf("\nratio = nn_gemm / OpenBLAS, both on 1 thread.\n");
+    return 0;
+}
