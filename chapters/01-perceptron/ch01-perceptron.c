@@ -265,9 +265,9 @@ static double accuracy(const double *w, const labelled_set *s)
  *
  * A remark on alpha: from w = 0, every w the rule produces is alpha times a
  * sum of the vectors y_i f(x_i), so changing alpha only rescales w, and
- * sign(w.f(x)), the mistakes and the boundaries stay exactly the same.  The
- * perceptron is the one learner in this kit whose learning rate does not
- * matter. */
+ * sign(w.f(x)), the mistakes and the boundaries stay exactly the same.
+ * Unlike the gradient descent of later chapters, the perceptron does not
+ * depend on its learning rate at all. */
 static long perceptron_train(double *w, const labelled_set *s, int epochs, double alpha, nn_rng *rng,
                              int *mistakes, double *history, double *w_averaged)
 {
@@ -506,16 +506,19 @@ static int logistic_train(double *w, const labelled_set *s, int steps, double al
  *   breast-cancer   569 tumours, 30 measurements of the cell nuclei,
  *                   malignant or benign;
  *   iris            versicolor vs virginica: two of the three iris species
- *                   by 4 measurements of the flower; these two overlap, so
- *                   no line separates them;
+ *                   by 4 measurements of the flower; these two overlap a
+ *                   little: no plane separates all 100 flowers (a subset,
+ *                   such as a training set, may still be separable);
  *   iris-setosa     setosa vs versicolor, which a line does separate.
  *
  * The examples are split 70/30 into a training and a test set, and every
  * feature is standardised with the training set's mean and standard
  * deviation (the test set must not leak into training, not even through its
  * mean).  Standardising puts the features on one scale, which gradient
- * descent needs; the perceptron itself does not care about scale but does
- * care about the bias feature sitting among features of the same size.
+ * descent needs to take steps that suit every weight.  The perceptron gains
+ * too: its mistake bound grows with R, and a constant feature of 1 next to
+ * features in the hundreds (breast cancer's cell areas) would leave the bias
+ * weight to be learned in tiny steps.
  *
  * On data that are not separable the perceptron never settles: the last w
  * depends on which example happened to come last.  A classic remedy is the
@@ -541,8 +544,10 @@ static int load_real_data(const char *name, uint64_t seed, labelled_set *train, 
             status = strcmp(name, "iris") == 0 ? nn_keep_two_classes(&all, 1, 2)
                                                : nn_keep_two_classes(&all, 0, 1);
     }
-    if (status != NN_OK)
+    if (status != NN_OK) {
+        nn_dataset_free(&all);
         return NN_ERR;
+    }
     nn_rng rng = nn_rng_new(seed);
     if (nn_split(&all, 0.7, &rng, &train_ds, &test_ds) != NN_OK) {
         nn_dataset_free(&all);
@@ -735,7 +740,7 @@ static void experiment_perceptron(const synthetic_sets *sets, const options *o, 
     for (int e = 0; e < E && converged < 0; e++)
         if (sep_mistakes[e] == 0)
             converged = e + 1;
-    nn_say("   separable set: %d points in [-1, 1]^2, none within %g of the true line\n", o->points, o->gap);
+    nn_say("   linearly separable: %d points in [-1, 1]^2, none within %g of the true line\n", o->points, o->gap);
     say_mistakes("mistakes per epoch:", sep_mistakes, E);
     if (converged > 0)
         nn_say("   no mistake in epoch %d: converged after %ld updates; Novikoff's bound (R/gamma)^2 = "
@@ -831,15 +836,18 @@ static void experiment_logistic(const synthetic_sets *sets, const options *o)
     check(logistic_train(w_sep, &sets->separable, T, o->alpha, sep_norms));
     check(logistic_train(w_noisy, &sets->noisy, T, o->alpha, noisy_norms));
     check(logistic_train(w_xor, &sets->xor_set, T, o->alpha, NULL));
-    nn_say("   gradient descent, alpha = %g: ||w|| after   ", o->alpha);
+    nn_say("   ||w|| of logistic regression by gradient descent (alpha = %g), after\n", o->alpha);
+    nn_say("   %-26s", "steps");
     for (int t = 10; t <= T; t *= 10)
-        nn_say(" %7d", t);
-    nn_say(" steps\n   separable set (likelihood has no finite maximiser):");
+        nn_say(" %8d", t);
+    nn_say("\n   %-26s", "separable set:");
     for (int t = 10; t <= T; t *= 10)
-        nn_say(" %7.3f", sep_norms[t - 1]);
-    nn_say("\n   10%% labels flipped (a finite minimiser exists):  ");
+        nn_say(" %8.3f", sep_norms[t - 1]);
+    nn_say("\n   %-26s", "with 10% labels flipped:");
     for (int t = 10; t <= T; t *= 10)
-        nn_say(" %7.3f", noisy_norms[t - 1]);
+        nn_say(" %8.3f", noisy_norms[t - 1]);
+    nn_say("\n   separable: no finite maximiser of the likelihood, ||w|| keeps growing;"
+           " flipped: a finite one, ||w|| settles");
     nn_say("\n   separable: risk %.2e after %d steps, still > 0; accuracy %.1f%%\n", logistic_risk(w_sep, &sets->separable),
            T, 100 * accuracy(w_sep, &sets->separable));
     nn_say("   XOR: w -> (%.1e, %.1e, %.1e), risk %.4f = log 2 = %.4f: the best it can do is p = 1/2 "

@@ -35,8 +35,8 @@ grep -q "epochs without a mistake on XOR: 0 of 20" "$out/summary.txt"
 check "XOR never has an epoch without a mistake" $?
 
 # ||w|| of logistic regression: growing on separable data, settled with flipped labels.
-sep=$(grep "^   separable set (likelihood" "$out/summary.txt" | sed 's/.*://')
-noisy=$(grep "^   10% labels flipped" "$out/summary.txt" | sed 's/.*://')
+sep=$(grep "^   separable set:" "$out/summary.txt" | sed "s/.*://")
+noisy=$(grep "^   with 10% labels flipped:" "$out/summary.txt" | sed "s/.*://")
 echo "$sep" | awk '{ for (i = 2; i <= NF; i++) if ($i <= $(i - 1)) exit 1; exit NF < 3 }'
 check "separable: ||w|| grows at every printed step count ($sep)" $?
 echo "$noisy" | awk '{ exit !(NF >= 3 && $NF - $(NF - 1) < 1e-3 * $NF) }'
