@@ -118,8 +118,7 @@ static void set_option(const nn_option *o, const char *arg)
                 if (c[1])
                     strncat(list, ", ", sizeof list - strlen(list) - 1);
             }
-            nn_usage_error("unknown %s '%s' for --%s: choose one of %s", o->arg_name ? o->arg_name : "value",
-                           arg, o->name, list);
+            nn_usage_error("unknown value '%s' for --%s: choose one of %s", arg, o->name, list);
         }
     }
 }
@@ -168,11 +167,26 @@ void nn_cli_parse(int argc, char **argv, const char *program, const char *summar
             common->seed = (uint64_t)v;
             break;
         }
-        case OPT_OUT: common->out_dir = optarg; break;
-        case OPT_DATA: common->data_dir = optarg; break;
+        case OPT_OUT:
+        case OPT_DATA:
+            /* An empty directory would turn OUT/plots into /plots. */
+            if (!*optarg)
+                nn_usage_error("--%s expects a directory, got an empty string", c == OPT_OUT ? "out" : "data");
+            *(c == OPT_OUT ? &common->out_dir : &common->data_dir) = optarg;
+            break;
         case OPT_QUIET: common->quiet = 1; break;
         case ':': nn_usage_error("option %s needs a value", argv[optind - 1]);
-        case '?': nn_usage_error("unknown option '%s'", argv[optind - 1]);
+        case '?':
+            /* getopt_long leaves in optopt what it stumbled on: a known
+             * option's code when a value was given to an option that takes
+             * none ("--quiet=3"), the letter of an unknown short option (which
+             * may sit inside a cluster such as "-xv", so argv[optind - 1] need
+             * not hold it), or 0 for an unknown long option. */
+            if (optopt >= OPT_HELP)
+                nn_usage_error("option '%s' takes no value", argv[optind - 1]);
+            if (optopt)
+                nn_usage_error("unknown option '-%c' (options are long: --help lists them)", optopt);
+            nn_usage_error("unknown option '%s'", argv[optind - 1]);
         default:
             NN_ASSERT(c >= OPT_OWN && c < OPT_OWN + n_own);
             set_option(&options[c - OPT_OWN], optarg);

@@ -23,8 +23,8 @@ tests_lib_test_loss_SOURCES = tests/lib/test-loss.c tests/lib/test-child.h
 ## PyTorch reference values: the committed script and its committed output.
 EXTRA_DIST += tests/ref/lib_reference.py tests/ref/lib_reference.txt
 ## Helper programs for the shell tests (built by make check, not tests themselves).
-check_PROGRAMS += tests/lib/tap-demo
+check_PROGRAMS += tests/lib/tap-demo tests/lib/cli-demo
 ## Shell tests print their own TAP; they find the helpers through $top_builddir.
-CORE_SHELL_TESTS = tests/lib/test-tap.sh
+CORE_SHELL_TESTS = tests/lib/test-tap.sh tests/lib/test-cli.sh
 dist_check_SCRIPTS = $(CORE_SHELL_TESTS)
 TESTS += $(CORE_SHELL_TESTS)
