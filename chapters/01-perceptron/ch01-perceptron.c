@@ -35,7 +35,7 @@
  * needs no speed, and the numbers should be easy to check by hand.
  *
  * Build and run:   make ch01-perceptron && ./ch01-perceptron
- * Figures:         ./ch01-perceptron --out . && cd . && gnuplot plots/01-perceptron/NAME.gp
+ * Figures:         ./ch01-perceptron --out . && gnuplot plots/01-perceptron/NAME.gp
  *                  (or `make figures`: every chapter, every figure)
  */
 #include <math.h>
@@ -157,14 +157,15 @@ static int best_unit_on_truth_table(const int *truth, int n_inputs, double limit
  *                    -y w.f(x)     if y w.f(x) <= 0
  *
  * that is L_perc = max(0, -m) in the margin m = y w.f(x).  A correctly
- * classified example costs nothing; a misclassified one costs how far it is
- * on the wrong side (in units of ||w||: the distance of f(x) to the boundary
- * is |w.f(x)| / ||w||).  A margin of exactly 0, on the boundary, counts as a
+ * classified example costs nothing; a misclassified one costs |w.f(x)|,
+ * which is ||w|| times its distance to the boundary w.f(x) = 0: the further
+ * on the wrong side, the more it costs.  A margin of exactly 0, on the boundary, counts as a
  * mistake; that is what lets learning start from w = 0, where every margin
  * is 0.
  *
  * Its gradient with respect to w is 0 for a correct example and -y f(x) for
- * a mistake.  Stochastic gradient descent with learning rate alpha,
+ * a mistake (at m = 0 exactly, where the loss has a kink, -y f(x) is one of
+ * its subgradients).  Stochastic gradient descent with learning rate alpha,
  * w <- w - alpha dL/dw, one example at a time, is then the perceptron
  * learning rule:
  *
@@ -252,8 +253,8 @@ static double accuracy(const double *w, const labelled_set *s)
 }
 
 /* Training: `epochs` passes over the set, each in a fresh random order (the
- * "stochastic" of SGD: a fixed order can make the rule cycle in step with
- * the data).  Starting from w = 0.
+ * "stochastic" of SGD; the convergence guarantee below holds for any order),
+ * starting from w = 0.
  *
  *   mistakes[e]   the number of updates during epoch e (e = 0..epochs-1);
  *   history       if not NULL, (epochs + 1, D): w before the first epoch
