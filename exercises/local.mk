@@ -1,1 +1,89 @@
-## exercises and grading: rules (filled in by the grading machinery)
+## Exercises and grading (doc/EXERCISES.md for chapter authors, doc/GRADING.md
+## for students and instructors).  Included last: it sees every chapter's
+## EXERCISE_CHAPTERS line.  A chapter with exercises adds one line to its
+## local.mk:  EXERCISE_CHAPTERS += NN-topic  (chapter 1's is just below).
+EXERCISE_CHAPTERS += 01-perceptron
+
+## Three test programs per chapter, all built from tests/exercises/NN-topic.c
+## by tools/ex-build: against the student's exercises/ (.student.ex), against
+## solutions/ (.solution.ex: every case must pass) and against stubs generated
+## afresh from solutions/ (.teeth.ex: every case must fail).
+EX_STUDENT_TESTS = $(EXERCISE_CHAPTERS:%=tests/exercises/%.student.ex)
+EX_INSTRUCTOR_TESTS = $(EXERCISE_CHAPTERS:%=tests/exercises/%.solution.ex) \
+	$(EXERCISE_CHAPTERS:%=tests/exercises/%.teeth.ex)
+EX_TESTS = $(EX_STUDENT_TESTS) $(EX_INSTRUCTOR_TESTS)
+TEST_EXTENSIONS += .ex
+EX_LOG_DRIVER = $(LOG_DRIVER)
+EX_LOG_COMPILER = $(SHELL) $(top_srcdir)/tools/ex-run
+GRADING_TESTS = tests/grading/sync.sh tests/grading/machinery.sh
+TESTS += $(EX_TESTS) $(GRADING_TESTS)
+
+## How exercise code is compiled: the same compiler and flags as the kit.
+EX_ENV = top_srcdir='$(top_srcdir)' CC='$(CC)' \
+	CPPFLAGS='$(DEFS) -I$(top_builddir) $(AM_CPPFLAGS) $(CPPFLAGS)' \
+	CFLAGS='$(AM_CFLAGS) $(CFLAGS)' LDFLAGS='$(AM_LDFLAGS) $(LDFLAGS)' \
+	LIBS='$(LDADD) $(LIBS)' NNLAB_LIB='lib/libnnlab.a' \
+	EXERCISE_CHAPTERS='$(EXERCISE_CHAPTERS)' SHELL='$(SHELL)'
+$(EX_TESTS): lib/libnnlab.a ex-always
+	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/ex-build $@
+ex-always:
+
+## make exercises: regenerate exercises/ (committed) from solutions/.
+exercises:
+	$(SHELL) $(top_srcdir)/tools/make-exercises $(top_srcdir)/solutions $(top_srcdir)/exercises
+
+## make check-ch01 ... check-ch06: one chapter's exercise tests.
+check-ch01:
+	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=01
+check-ch02:
+	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=02
+check-ch03:
+	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=03
+check-ch04:
+	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=04
+check-ch05:
+	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=05
+check-ch06:
+	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=06
+check-chapter: lib/libnnlab.a
+	@tests=; for c in $(EXERCISE_CHAPTERS); do case $$c in $(CH)-*) \
+	  tests="$$tests tests/exercises/$$c.student.ex tests/exercises/$$c.solution.ex tests/exercises/$$c.teeth.ex";; \
+	esac; done; \
+	if test -z "$$tests"; then echo "chapter $(CH) has no exercises yet"; exit 0; fi; \
+	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS="$$tests"
+
+## make grade, make progress, make hint EX=N.k, make grade-class SUBMISSIONS=dir
+GRADE_DIR = grade
+grade: lib/libnnlab.a
+	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --out $(GRADE_DIR) \
+	  --exercises $(top_srcdir)/exercises --student "$${STUDENT:-$${USER:-student}}"
+progress: lib/libnnlab.a
+	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --progress --out $(GRADE_DIR) \
+	  --exercises $(top_srcdir)/exercises
+hint: lib/libnnlab.a
+	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --hint '$(EX)' --out $(GRADE_DIR) \
+	  --exercises $(top_srcdir)/exercises
+grade-class: lib/libnnlab.a
+	@test -n '$(SUBMISSIONS)' || { echo "usage: make grade-class SUBMISSIONS=dir (dir/<student>/exercises/NN-topic/*.c)" >&2; exit 2; }
+	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade-class --out grades '$(SUBMISSIONS)'
+
+## make dist-student: the kit without solutions/, as nnlab-VERSION-student.tar.gz.
+dist-student: distdir
+	rm -rf $(distdir)/solutions
+	tardir=$(distdir) && $(am__tar) | eval GZIP= gzip $(GZIP_ENV) -c > $(distdir)-student.tar.gz
+	$(am__post_remove_distdir)
+	@echo "wrote $(distdir)-student.tar.gz: unpack, then ./bootstrap && make && make check"
+
+## The solutions travel in `make dist` when present (never in dist-student).
+dist-hook: dist-solutions
+dist-solutions:
+	if test -d $(srcdir)/solutions; then \
+	  cp -pR $(srcdir)/solutions $(distdir)/ && chmod -R u+w $(distdir)/solutions; fi
+
+EXTRA_DIST += $(EXERCISE_CHAPTERS:%=exercises/%) $(EXERCISE_CHAPTERS:%=tests/exercises/%.c) \
+	$(GRADING_TESTS) tools/make-exercises tools/ex-build tools/ex-run tools/grade tools/grade-class \
+	doc/EXERCISES.md doc/GRADING.md
+CLEANFILES += $(EX_TESTS) tests/exercises/*.buildlog tests/exercises/stubs/*/* \
+	$(GRADE_DIR)/* $(GRADE_DIR)/build/* grades/*/* grades/*
+.PHONY: ex-always exercises check-chapter check-ch01 check-ch02 check-ch03 check-ch04 \
+	check-ch05 check-ch06 grade progress hint grade-class dist-student dist-solutions

@@ -1,0 +1,97 @@
+/* Chapter 1 exercises: threshold units, the perceptron, logistic regression.
+ *
+ * Replace each stub (the lines that call NN_TODO) with your code; the
+ * comment above each function says what it must do.  Check your work with
+ * `make check-ch01`, see a hint with `make hint EX=1.2`, and your score with
+ * `make grade`. */
+#include <math.h>
+
+#include "nnlab.h"
+#include "ex01-perceptron.h"
+
+/* ---- Exercise 1.1: NAND and NOR threshold units ------------------------------
+ * A threshold unit outputs 1 when w[0] x1 + w[1] x2 + b > 0, and 0 otherwise.
+ * The lecture builds AND (w = (1, 1), b = -1.5) and OR from it.  Pick weights
+ * and a bias that make the unit compute NAND (0 only when x1 = x2 = 1), then
+ * NOR (1 only when x1 = x2 = 0). */
+void ex_nand_unit(double w[2], double *b)
+{
+    /* TODO(1.1): write your code here (read the comment above), then delete the NN_TODO line. */
+    NN_TODO("1.1");
+    (void)w;
+    (void)b;
+}
+
+void ex_nor_unit(double w[2], double *b)
+{
+    /* TODO(1.1): write your code here (read the comment above), then delete the NN_TODO line. */
+    NN_TODO("1.1");
+    (void)w;
+    (void)b;
+}
+
+/* ---- Exercise 1.2: one perceptron step ---------------------------------------
+ * The perceptron loss of the lecture is 0 when y w.f(x) > 0 and -y w.f(x)
+ * otherwise; a gradient step on it with learning rate 1 is the update
+ *
+ *     on a mistake, y (w.x + b) <= 0:   w <- w + y x,   b <- b + y.
+ *
+ * A score of exactly 0 counts as a mistake (so training can start at w = 0).
+ * Return 1 when you updated, 0 when the example was already right. */
+int ex_perceptron_step(double *w, double *b, const double *x, int y, size_t n)
+{
+    /* TODO(1.2): write your code here (read the comment above), then delete the NN_TODO line. */
+    NN_TODO("1.2");
+    (void)w;
+    (void)b;
+    (void)x;
+    (void)y;
+    (void)n;
+    return 0;
+}
+
+/* ---- Exercise 1.3: training to convergence -----------------------------------
+ * Start from w = 0, b = 0.  Sweep over the examples in order (row i of X is
+ * x_i, its label y[i]), making one perceptron step per example, and count the
+ * mistakes.  Stop after the first sweep without a mistake: the data are then
+ * separated.  On data that cannot be separated (XOR) that never happens, so
+ * also stop after max_epochs sweeps.  Return the total number of mistakes.
+ * (Write the step inline rather than calling ex_perceptron_step, so this
+ * exercise is graded on its own.) */
+long ex_perceptron_train(double *w, double *b, const double *X, const int *y, size_t m,
+                         size_t n, int max_epochs)
+{
+    /* TODO(1.3): write your code here (read the comment above), then delete the NN_TODO line. */
+    NN_TODO("1.3");
+    (void)w;
+    (void)b;
+    (void)X;
+    (void)y;
+    (void)m;
+    (void)n;
+    (void)max_epochs;
+    return 0;
+}
+
+/* ---- Exercise 1.4: logistic-regression loss and gradient ---------------------
+ * The lecture writes the logistic loss in two cases; both are
+ *
+ *     L = log(1 + exp(-y z)),   z = w.x + b,
+ *
+ * and its gradient is dL/dz = -y sigma(-y z), so dL/dw = -y sigma(-y z) x and
+ * dL/db = -y sigma(-y z).  exp(-y z) overflows for y z below about -710: for
+ * u = -y z > 0 use log(1 + exp(u)) = u + log(1 + exp(-u)) (log1p helps). */
+double ex_logistic_loss(double *grad_w, double *grad_b, const double *w, double b,
+                        const double *x, int y, size_t n)
+{
+    /* TODO(1.4): write your code here (read the comment above), then delete the NN_TODO line. */
+    NN_TODO("1.4");
+    (void)grad_w;
+    (void)grad_b;
+    (void)w;
+    (void)b;
+    (void)x;
+    (void)y;
+    (void)n;
+    return 0;
+}

@@ -1,0 +1,35 @@
+/* ex01-perceptron.h: the functions of chapter 1's exercises.
+ *
+ * Notation of the lectures: an input x in R^n, a label y in {-1, +1}, the
+ * weights w and the bias b; the score is z = w.x + b and the perceptron
+ * predicts sign(z).  Logic gates use x in {0, 1}^2 and a threshold unit
+ * that outputs 1 when z > 0 and 0 otherwise. */
+#ifndef EX01_PERCEPTRON_H
+#define EX01_PERCEPTRON_H
+
+#include <stddef.h>
+
+/* Exercise 1.1: choose w[0], w[1] and b so that the threshold unit
+ * computes NAND (ex_nand_unit) or NOR (ex_nor_unit). */
+void ex_nand_unit(double w[2], double *b);
+void ex_nor_unit(double w[2], double *b);
+
+/* Exercise 1.2: one perceptron step on the example (x, y).  On a mistake,
+ * y (w.x + b) <= 0, update w <- w + y x and b <- b + y and return 1;
+ * otherwise change nothing and return 0. */
+int ex_perceptron_step(double *w, double *b, const double *x, int y, size_t n);
+
+/* Exercise 1.3: train from w = 0, b = 0 by sweeping over the m examples
+ * (row i of X, shape (m, n), label y[i]) in order, one perceptron step per
+ * example, until a whole sweep makes no mistake or max_epochs sweeps are
+ * done.  Returns the total number of mistakes (updates). */
+long ex_perceptron_train(double *w, double *b, const double *X, const int *y, size_t m,
+                         size_t n, int max_epochs);
+
+/* Exercise 1.4: the logistic-regression loss of one example,
+ * L = log(1 + exp(-y z)) with z = w.x + b, computed without overflow for any
+ * z; writes dL/dw into grad_w[0..n-1] and dL/db into *grad_b. */
+double ex_logistic_loss(double *grad_w, double *grad_b, const double *w, double b,
+                        const double *x, int y, size_t n);
+
+#endif

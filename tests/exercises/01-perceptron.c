@@ -1,0 +1,278 @@
+/* Tests of chapter 1's exercises (exercises/01-perceptron/ex01-perceptron.c).
+ *
+ * Every expected value comes from an independent truth: the truth tables of
+ * the gates, the update formula of the lecture applied by hand, the
+ * Novikoff bound on the number of mistakes, the lecture's two-case form of
+ * the logistic loss, and central differences of that loss.  None is copied
+ * from the solution.  The harness (lib/nn_exercise.h) runs each exercise in
+ * its own process with a time limit and knows whether it was attempted. */
+#include <math.h>
+#include <string.h>
+
+#include "nnlab.h"
+#include "ex01-perceptron.h"
+
+/* ---- 1.1: truth tables --------------------------------------------------------- */
+
+static void check_gate(void (*unit)(double[2], double *), const int truth[4], const char *name,
+                       const char *case_name)
+{
+    static const double inputs[4][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
+    double w[2] = {0, 0}, b = 0;
+    int all = 1, bad = -1, got_bad = 0;
+    double z_bad = 0;
+    unit(w, &b);
+    for (int i = 0; i < 4; i++) {
+        double z = w[0] * inputs[i][0] + w[1] * inputs[i][1] + b;
+        int out = z > 0;
+        if (out != truth[i] && all) {
+            all = 0;
+            bad = i;
+            got_bad = out;
+            z_bad = z;
+        }
+    }
+    if (all)
+        nn_ex_ok(1, case_name, NULL);
+    else
+        nn_ex_ok(0, case_name,
+                 "%s(%g, %g): expected %d, got %d\n"
+                 "your unit: w = (%g, %g), b = %g, so z = w.x + b = %g and the output is [z > 0] = %d",
+                 name, inputs[bad][0], inputs[bad][1], truth[bad], got_bad, w[0], w[1], b, z_bad,
+                 got_bad);
+}
+
+static void ex_1_1(void)
+{
+    static const int nand[4] = {1, 1, 1, 0}, nor[4] = {1, 0, 0, 0};
+    check_gate(ex_nand_unit, nand, "NAND", "NAND truth table");
+    check_gate(ex_nor_unit, nor, "NOR", "NOR truth table");
+}
+
+/* ---- 1.2: one step, against the lecture's formula ------------------------------- */
+
+enum { N12 = 5 };
+
+static double score(const double *w, double b, const double *x, size_t n)
+{
+    double z = b;
+    for (size_t j = 0; j < n; j++)
+        z += w[j] * x[j];
+    return z;
+}
+
+static void draw(nn_rng *rng, double *v, size_t n)
+{
+    for (size_t j = 0; j < n; j++)
+        v[j] = 2 * nn_rng_uniform(rng) - 1;
+}
+
+static void ex_1_2(void)
+{
+    nn_rng rng = nn_rng_new(7);
+    double w[N12], x[N12], b, got[N12 + 1], want[N12 + 1];
+    nn_ex_seed(7);
+
+    /* A mistake: y is the opposite of the sign of the score. */
+    draw(&rng, w, N12);
+    draw(&rng, x, N12);
+    b = 0.25;
+    int y = score(w, b, x, N12) > 0 ? -1 : 1;
+    for (int j = 0; j < N12; j++)
+        want[j] = w[j] + y * x[j];
+    want[N12] = b + y;
+    memcpy(got, w, sizeof w);
+    got[N12] = b;
+    int returned_mistake = ex_perceptron_step(got, &got[N12], x, y, N12);
+    nn_ex_note("example: y = %+d, y (w.x + b) = %.4g (a mistake); got[%d] is b", y,
+               y * score(w, b, x, N12), N12);
+    nn_ex_close_doubles(got, want, N12 + 1, 0, 1e-12, "update on a mistake: w <- w + y x, b <- b + y");
+
+    /* At w = 0, b = 0 every score is 0, which the lecture counts as a mistake. */
+    double w0[N12] = {0}, b0 = 0;
+    for (int j = 0; j < N12; j++)
+        want[j] = x[j];
+    want[N12] = 1;
+    ex_perceptron_step(w0, &b0, x, +1, N12);
+    memcpy(got, w0, sizeof w0);
+    got[N12] = b0;
+    nn_ex_close_doubles(got, want, N12 + 1, 0, 1e-12, "a zero score counts as a mistake");
+
+    /* A correct example: y has the sign of the score. */
+    double wc[N12];
+    memcpy(wc, w, sizeof w);
+    double bc = b;
+    int yc = -y;
+    int returned_correct = ex_perceptron_step(wc, &bc, x, yc, N12);
+    int untouched = memcmp(wc, w, sizeof w) == 0 && bc == b;
+    nn_ex_ok(returned_mistake == 1 && returned_correct == 0 && untouched,
+             "returns 1 on a mistake and 0 on a correct example, which it leaves alone",
+             "on the mistake: expected return 1, got %d\n"
+             "on the correct example (y (w.x + b) = %.4g > 0): expected return 0, got %d, "
+             "and w, b %s",
+             returned_mistake, yc * score(w, b, x, N12), returned_correct,
+             untouched ? "unchanged (right)" : "changed (they must not)");
+}
+
+/* ---- 1.3: training --------------------------------------------------------------- */
+
+/* Number of examples with y_i (w.x_i + b) <= 0. */
+static size_t misclassified(const double *w, double b, const double *X, const int *y, size_t m,
+                            size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < m; i++)
+        bad += y[i] * score(w, b, X + i * n, n) <= 0;
+    return bad;
+}
+
+static void ex_1_3(void)
+{
+    /* AND with labels in {-1, +1}. */
+    static const double X_and[8] = {0, 0, 0, 1, 1, 0, 1, 1};
+    static const int y_and[4] = {-1, -1, -1, +1};
+    double w[3] = {0}, b = 0;
+    long mistakes = ex_perceptron_train(w, &b, X_and, y_and, 4, 2, 100);
+    size_t bad = misclassified(w, b, X_and, y_and, 4, 2);
+    nn_ex_ok(bad == 0, "learns AND",
+             "after training (%ld mistakes), w = (%g, %g), b = %g still misclassifies %zu of the 4 "
+             "inputs", mistakes, w[0], w[1], b, bad);
+
+    /* A random set separated with margin gamma by a unit vector u through
+     * the origin.  In the augmented space f(x) = (x, 1) the separator (u, 0)
+     * has norm 1, so Novikoff's theorem bounds the mistakes made from w = 0
+     * by (R / gamma)^2 with R = max ||f(x)||. */
+    enum { M = 60, N = 3 };
+    const uint64_t seed = 11;
+    nn_rng rng = nn_rng_new(seed);
+    double u[N], X[M * N], R = 0, gamma = INFINITY;
+    int y[M];
+    draw(&rng, u, N);
+    double norm = sqrt(u[0] * u[0] + u[1] * u[1] + u[2] * u[2]);
+    for (int j = 0; j < N; j++)
+        u[j] /= norm;
+    for (int i = 0; i < M;) {
+        double *x = X + i * N;
+        draw(&rng, x, N);
+        double z = score(u, 0, x, N);
+        if (fabs(z) < 0.1)
+            continue; /* keep a margin of at least 0.1 */
+        y[i] = z > 0 ? 1 : -1;
+        R = fmax(R, sqrt(1 + x[0] * x[0] + x[1] * x[1] + x[2] * x[2]));
+        gamma = fmin(gamma, fabs(z));
+        i++;
+    }
+    double bound = (R / gamma) * (R / gamma);
+    double wr[N] = {0}, br = 0;
+    mistakes = ex_perceptron_train(wr, &br, X, y, M, N, 100000);
+    bad = misclassified(wr, br, X, y, M, N);
+    nn_ex_seed(seed);
+    nn_ex_ok(bad == 0 && mistakes >= 1 && mistakes <= bound,
+             "separates a random separable set within the Novikoff bound",
+             "expected: 0 misclassified, and 1 <= mistakes <= (R/gamma)^2 = (%.3f/%.3f)^2 = %.1f\n"
+             "got:      %zu of %d misclassified, %ld mistakes (w starts at 0, so the first "
+             "example is always a mistake)",
+             R, gamma, bound, bad, M, mistakes);
+
+    /* XOR cannot be separated: every sweep makes at least one mistake. */
+    static const int y_xor[4] = {-1, +1, +1, -1};
+    const int max_epochs = 50;
+    double wx[2] = {0}, bx = 0;
+    mistakes = ex_perceptron_train(wx, &bx, X_and, y_xor, 4, 2, max_epochs);
+    nn_ex_ok(mistakes >= max_epochs && mistakes <= 4L * max_epochs, "stops after max_epochs on XOR",
+             "expected: between %d (one mistake per sweep) and %d (four) mistakes in %d sweeps\n"
+             "got:      %ld", max_epochs, 4 * max_epochs, max_epochs, mistakes);
+}
+
+/* ---- 1.4: logistic loss ------------------------------------------------------------ */
+
+enum { N14 = 4 };
+
+/* The lecture's two-case form: -y z + log(1 + exp(y z)) for y = +1 and
+ * log(1 + exp(-y z)) for y = -1.  Used only for moderate z. */
+static double lecture_loss(double z, int y)
+{
+    return y == 1 ? -y * z + log(1 + exp(y * z)) : log(1 + exp(-y * z));
+}
+
+typedef struct {
+    double w[N14], b, x[N14];
+    int y;
+} point;
+
+static void ex_1_4(void)
+{
+    const uint64_t seed = 3;
+    nn_rng rng = nn_rng_new(seed);
+    double gw[N14], gb, x[N14], zero[N14] = {0};
+    nn_ex_seed(seed);
+    draw(&rng, x, N14);
+
+    nn_ex_close(ex_logistic_loss(gw, &gb, zero, 0, x, +1, N14), log(2.0), 1e-12, 0,
+                "loss at z = 0 is log 2");
+
+    enum { P = 8 };
+    double got[P], want[P];
+    for (int p = 0; p < P; p++) {
+        point q;
+        draw(&rng, q.w, N14);
+        draw(&rng, q.x, N14);
+        q.b = 2 * nn_rng_uniform(&rng) - 1;
+        q.y = p % 2 ? -1 : 1;
+        got[p] = ex_logistic_loss(gw, &gb, q.w, q.b, q.x, q.y, N14);
+        want[p] = lecture_loss(score(q.w, q.b, q.x, N14), q.y);
+    }
+    nn_ex_note("index p: a random point, y = +1 for even p and -1 for odd p");
+    nn_ex_close_doubles(got, want, P, 1e-10, 1e-14, "loss matches the lecture's two-case formula");
+
+    /* For u = -y z large, log(1 + exp(u)) = u + log(1 + exp(-u)) = u to
+     * double precision, and for u very negative it is exp(u), below 1e-300. */
+    double w1[1] = {1}, x1[1] = {1};
+    double big[3] = {ex_logistic_loss(gw, &gb, w1, -801, x1, +1, 1),  /* z = -800, y = +1 */
+                     ex_logistic_loss(gw, &gb, w1, 799, x1, +1, 1),   /* z = +800, y = +1 */
+                     ex_logistic_loss(gw, &gb, w1, 799, x1, -1, 1)};  /* z = +800, y = -1 */
+    double big_want[3] = {800, 0, 800};
+    nn_ex_note("index 0: z = -800, y = +1; index 1: z = 800, y = +1; index 2: z = 800, y = -1");
+    nn_ex_close_doubles(big, big_want, 3, 1e-15, 1e-300, "loss is finite and right for large |z|");
+
+    /* Central differences of the lecture's loss over (w, b). */
+    point q;
+    draw(&rng, q.w, N14);
+    draw(&rng, q.x, N14);
+    q.b = 0.3;
+    q.y = -1;
+    double analytic[N14 + 1] = {0}, numeric[N14 + 1];
+    ex_logistic_loss(analytic, &analytic[N14], q.w, q.b, q.x, q.y, N14);
+    const double eps = 1e-6;
+    for (int j = 0; j <= N14; j++) {
+        double *param = j < N14 ? &q.w[j] : &q.b;
+        double saved = *param;
+        *param = saved + eps;
+        double up = lecture_loss(score(q.w, q.b, q.x, N14), q.y);
+        *param = saved - eps;
+        double down = lecture_loss(score(q.w, q.b, q.x, N14), q.y);
+        *param = saved;
+        numeric[j] = (up - down) / (2 * eps);
+    }
+    nn_ex_note("indices 0..%d are dL/dw, index %d is dL/db; y = -1, z = %.4g", N14 - 1, N14,
+               score(q.w, q.b, q.x, N14));
+    nn_ex_rel_error(analytic, numeric, N14 + 1, 1e-7, "gradient matches central differences");
+}
+
+int main(void)
+{
+    nn_ex_init("01-perceptron");
+    nn_ex_run("1.1", "NAND and NOR threshold units",
+              "A threshold unit outputs 1 when w.x + b > 0. AND is w = (1, 1), b = -1.5: "
+              "NOT flips a unit by negating its weights and bias.", ex_1_1);
+    nn_ex_run("1.2", "The perceptron update rule",
+              "Compute z = w.x + b; if y z <= 0 add y x to w and y to b and return 1, else return 0. "
+              "y is an int: y * x[j] is a double.", ex_1_2);
+    nn_ex_run("1.3", "Training the perceptron to convergence",
+              "Reset w and b to 0 first. Count the mistakes of each sweep; stop when a sweep has none "
+              "or after max_epochs sweeps, whichever comes first.", ex_1_3);
+    nn_ex_run("1.4", "Logistic-regression loss and gradient",
+              "With u = -y z: L = log1p(exp(u)) for u <= 0 and u + log1p(exp(-u)) for u > 0; "
+              "dL/dz = -y sigma(u), then dL/dw_j = dL/dz x_j and dL/db = dL/dz.", ex_1_4);
+    return nn_ex_done();
+}
