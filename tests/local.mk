@@ -2,9 +2,11 @@
 ## their own fragments and append to TESTS the same way.
 LIB_TESTS = \
 	tests/lib/test-rng \
-	tests/lib/test-data
+	tests/lib/test-data \
+	tests/lib/test-gemm
 check_PROGRAMS += $(LIB_TESTS)
 TESTS += $(LIB_TESTS)
+tests_lib_test_gemm_SOURCES = tests/lib/test-gemm.c tests/lib/test-child.h
 
 ## The library core: errors and allocation, activations, losses, the dense
 ## layer, the TAP writer, the command line and the figure writer.
