@@ -847,9 +847,25 @@ static void experiment_logistic(const synthetic_sets *sets, const options *o)
     nn_say("\n   %-26s", "with 10% labels flipped:");
     for (int t = 10; t <= T; t *= 10)
         nn_say(" %8.3f", noisy_norms[t - 1]);
-    nn_say("\n   separable: no finite maximiser of the likelihood, ||w|| keeps growing;"
-           " flipped: a finite one, ||w|| settles");
-    nn_say("\n   separable: risk %.2e after %d steps, still > 0; accuracy %.1f%%\n", logistic_risk(w_sep, &sets->separable),
+    nn_say("\n");
+    /* What the table shows, judged from its last two columns (the claims
+     * hold for gradient descent that is stable; a too-large alpha oscillates). */
+    int half = T / 2 > 0 ? T / 2 : 1;
+    double sep_growth = sep_norms[T - 1] - sep_norms[half - 1];
+    double noisy_change = fabs(noisy_norms[T - 1] - noisy_norms[half - 1]) / fmax(noisy_norms[T - 1], 1e-300);
+    if (sep_growth > 0)
+        nn_say("   separable: ||w|| still grows (%+.3f over the last %d steps): no finite w maximises the "
+               "likelihood\n", sep_growth, T - half);
+    else
+        nn_say("   separable: ||w|| did not grow over the last %d steps: alpha = %g is too large for gradient "
+               "descent to be stable\n", T - half, o->alpha);
+    if (noisy_change < 1e-4)
+        nn_say("   flipped labels: ||w|| has settled (relative change %.1e over the last %d steps): a finite "
+               "minimiser\n", noisy_change, T - half);
+    else
+        nn_say("   flipped labels: ||w|| still moves (relative change %.1e over the last %d steps): more "
+               "--logistic-steps, or a smaller --lr\n", noisy_change, T - half);
+    nn_say("   separable: risk %.2e after %d steps, still > 0; accuracy %.1f%%\n", logistic_risk(w_sep, &sets->separable),
            T, 100 * accuracy(w_sep, &sets->separable));
     nn_say("   XOR: w -> (%.1e, %.1e, %.1e), risk %.4f = log 2 = %.4f: the best it can do is p = 1/2 "
            "everywhere\n",
@@ -932,8 +948,8 @@ int main(int argc, char **argv)
         NN_OPT_INT("epochs", "N", "perceptron epochs (passes over the training set)", &o.epochs, 1, 100000),
         NN_OPT_DOUBLE("lr", "ALPHA", "learning rate alpha (perceptron and logistic regression)", &o.alpha, 1e-6,
                       100),
-        NN_OPT_INT("logistic-steps", "T", "gradient-descent steps of logistic regression", &o.logistic_steps, 1,
-                   1000000),
+        NN_OPT_INT("logistic-steps", "T", "gradient-descent steps of logistic regression", &o.logistic_steps,
+                   100, 1000000),
         NN_OPT_INT("points", "N", "examples in each synthetic set", &o.points, 10, 100000),
         NN_OPT_DOUBLE("gap", "G", "half-width of the empty band around the separable set's line", &o.gap, 0.01,
                       0.5),
@@ -948,8 +964,12 @@ int main(int argc, char **argv)
                             nn_calloc((size_t)E, sizeof(int))};
     synthetic_sets sets;
     make_synthetic_sets(&sets, &o);
-    /* The real data are read first, so that a missing file stops the run
-     * before anything is printed or written. */
+    /* The real data are read and the figure directory is made first, so
+     * that a missing file or an unwritable --out stops the run before
+     * anything is printed. */
+    char figure_dir[NN_FIG_PATH];
+    snprintf(figure_dir, sizeof figure_dir, "%s/plots/%s", o.common.out_dir, CHAPTER);
+    check(nn_mkdirs(figure_dir));
     real_data data;
     if (load_real_data(o.dataset, o.common.seed, &data.train, &data.test, data.description,
                        sizeof data.description) != NN_OK)

@@ -12,6 +12,3 @@ tests_ch01_test_ch01_units_SOURCES = tests/ch01/test-ch01-units.c
 EXTRA_tests_ch01_test_ch01_units_DEPENDENCIES = chapters/01-perceptron/ch01-perceptron.c
 TESTS += $(CH01_TESTS)
 EXTRA_DIST += tests/ch01/test-ch01-run.sh
-check-ch01:
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(CH01_TESTS)'
-.PHONY: check-ch01

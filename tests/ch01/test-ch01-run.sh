@@ -9,7 +9,7 @@ check() { # check NAME STATUS: one TAP line, ok when STATUS is 0
   if [ "$2" -eq 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; failed=$((failed + 1)); fi
 }
 figures="boundary mistakes losses weight-norm"
-echo "1..27"
+echo "1..29"
 
 "$prog" --out "$out" > "$out/summary.txt" 2> "$out/err.txt"
 check "the default run exits 0" $?
@@ -41,6 +41,15 @@ echo "$sep" | awk '{ for (i = 2; i <= NF; i++) if ($i <= $(i - 1)) exit 1; exit 
 check "separable: ||w|| grows at every printed step count ($sep)" $?
 echo "$noisy" | awk '{ exit !(NF >= 3 && $NF - $(NF - 1) < 1e-3 * $NF) }'
 check "flipped labels: ||w|| has settled ($noisy)" $?
+
+grep -q "flipped labels: ||w|| has settled" "$out/summary.txt" && grep -q "separable: ||w|| still grows" "$out/summary.txt"
+check "the summary draws the right conclusion from the ||w|| table" $?
+
+# A learning rate too large for gradient descent: reported, never a NaN.
+"$prog" --out "$out/big-lr" --lr 100 > "$out/big-lr.txt" 2>&1
+status=$?
+[ $status -eq 0 ] && ! grep -qiw "nan\|inf" "$out/big-lr.txt" && grep -q "flipped labels: ||w|| still moves" "$out/big-lr.txt"
+check "--lr 100: no NaN, and the summary says gradient descent has not settled" $?
 
 # Real data: accuracies are percentages, and the perceptron does much better than chance.
 grep "^   perceptron (last w):\|^   averaged perceptron:\|^   logistic regression:" "$out/summary.txt" > "$out/acc.txt"
@@ -108,8 +117,8 @@ check "a missing data file exits 1 naming the file" $?
 
 "$prog" --out /dev/null/figures > /dev/null 2> "$out/err.txt"
 status=$?
-[ $status -eq 1 ] && grep -q "/dev/null/figures" "$out/err.txt"
-check "an unwritable --out exits 1 naming the directory" $?
+[ $status -eq 1 ] && grep -q "error:.*/dev/null" "$out/err.txt" && grep -q -- "--out" "$out/err.txt"
+check "an unwritable --out exits 1 naming the directory and the option" $?
 
-test "$n" -eq 27 || { echo "not ok - the plan says 27 tests but $n ran"; failed=$((failed + 1)); }
+test "$n" -eq 29 || { echo "not ok - the plan says 29 tests but $n ran"; failed=$((failed + 1)); }
 test "$failed" -eq 0
