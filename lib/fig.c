@@ -21,15 +21,22 @@ const char *nn_fig_out_dir(void) { return out_dir; }
 int nn_mkdirs(const char *path)
 {
     char buf[NN_FIG_PATH];
+    if (!*path)
+        return nn_error("cannot create a directory with an empty name (give --out DIR a directory)");
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
         return nn_error("path too long: %s", path);
     for (char *p = buf + 1;; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
+            struct stat st;
             *p = '\0';
             if (mkdir(buf, 0777) != 0 && errno != EEXIST)
                 return nn_error("cannot create directory %s: %s (choose a writable place with --out DIR)",
                                 buf, strerror(errno));
+            /* EEXIST also means a regular file of that name is in the way. */
+            if (stat(buf, &st) == 0 && !S_ISDIR(st.st_mode))
+                return nn_error("cannot create directory %s: a file of that name exists "
+                                "(choose another place with --out DIR)", buf);
             *p = saved;
             if (!saved)
                 break;

@@ -54,5 +54,16 @@ nn_palette_gray = "set palette gray"
 
 set grid lc rgb "#DDDDDD" lw 1
 set border lc rgb "#444444"
-set key noenhanced box opaque
+# No box around the key: with every curve `notitle` (a heatmap) gnuplot would
+# still draw an empty box as a stray line in the corner; opaque keeps the
+# key readable over the curves.
+set key noenhanced nobox opaque
 set tics nomirror
+
+# Text that survives every format.  In the tex format every label is typeset
+# by LaTeX, where _ and ^ outside math mode are errors, so scripts say
+#   set format y nn_pow10                      tick labels 10^n on a log axis
+#   plot ... title nn_text('train_loss')       a name with underscores
+nn_pow10 = (nn_format eq "tex") ? '$10^{%L}$' : '10^{%L}'
+nn_text(s) = (nn_format ne "tex" || strstrt(s, "_") == 0) ? s : \
+    s[1:strstrt(s, "_") - 1] . '\_' . nn_text(s[strstrt(s, "_") + 1:])

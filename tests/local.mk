@@ -15,7 +15,8 @@ CORE_TESTS = \
 	tests/lib/test-act \
 	tests/lib/test-loss \
 	tests/lib/test-dense \
-	tests/lib/test-torch-ref
+	tests/lib/test-torch-ref \
+	tests/lib/test-fig
 check_PROGRAMS += $(CORE_TESTS)
 TESTS += $(CORE_TESTS)
 ## test-child.h runs a piece of a test in a child process (nn_die, NN_ASSERT).
@@ -25,8 +26,8 @@ tests_lib_test_loss_SOURCES = tests/lib/test-loss.c tests/lib/test-child.h
 ## PyTorch reference values: the committed script and its committed output.
 EXTRA_DIST += tests/ref/lib_reference.py tests/ref/lib_reference.txt
 ## Helper programs for the shell tests (built by make check, not tests themselves).
-check_PROGRAMS += tests/lib/tap-demo tests/lib/cli-demo
+check_PROGRAMS += tests/lib/tap-demo tests/lib/cli-demo tests/lib/fig-demo
 ## Shell tests print their own TAP; they find the helpers through $top_builddir.
-CORE_SHELL_TESTS = tests/lib/test-tap.sh tests/lib/test-cli.sh
+CORE_SHELL_TESTS = tests/lib/test-tap.sh tests/lib/test-cli.sh tests/lib/test-fig-render.sh
 dist_check_SCRIPTS = $(CORE_SHELL_TESTS)
 TESTS += $(CORE_SHELL_TESTS)
