@@ -28,6 +28,7 @@ EXTRA_DIST += tests/ref/lib_reference.py tests/ref/lib_reference.txt
 ## Helper programs for the shell tests (built by make check, not tests themselves).
 check_PROGRAMS += tests/lib/tap-demo tests/lib/cli-demo tests/lib/fig-demo
 ## Shell tests print their own TAP; they find the helpers through $top_builddir.
-CORE_SHELL_TESTS = tests/lib/test-tap.sh tests/lib/test-cli.sh tests/lib/test-fig-render.sh
+CORE_SHELL_TESTS = tests/lib/test-tap.sh tests/lib/test-cli.sh tests/lib/test-fig-render.sh \
+	tests/lib/test-ref-current.sh
 dist_check_SCRIPTS = $(CORE_SHELL_TESTS)
 TESTS += $(CORE_SHELL_TESTS)
