@@ -12,3 +12,8 @@ bench: $(BENCHMARKS)
 	  echo "== $$b"; ./$$b || exit 1; \
 	done
 .PHONY: bench
+## bench-conv (conv2d and pooling against PyTorch): its sources and the
+## `make bench-conv` target that prints the ratios are in
+## chapters/05-convolution/local.mk; results in bench/README-conv.md.
+BENCHMARKS += bench/bench-conv
+EXTRA_DIST += bench/bench-conv.sh bench/bench_conv_torch.py bench/README-conv.md

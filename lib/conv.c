@@ -147,7 +147,17 @@ int nn_conv2d_backward_naive(float *d_in, float *d_w, float *d_b, const float *d
  *     d_col (C F F, H2 W2)  = w^T (C F F, K) . d_out (K, H2 W2)
  *
  * and col2im adds d_col back onto the pixels each column came from (a pixel
- * seen by several patches collects all their contributions). */
+ * seen by several patches collects all their contributions).
+ *
+ * A GEMM is fast when all three of its sizes are large.  Late layers have
+ * small images (LeNet-5's last convolution has H2 W2 = 1: one image gives a
+ * matrix-vector product), so G images are unrolled side by side into one
+ * col of G H2 W2 columns, and each product above covers the G images at once.
+ * G is chosen to give about GROUP_COLUMNS columns: enough for the GEMM's
+ * blocking, few enough that col stays in the cache.  The outputs come back as
+ * (K, G H2 W2) and are put into NCHW order with the bias; d_out is gathered
+ * the other way for the backward products. */
+enum { GROUP_COLUMNS = 1024 };
 
 /* For filter offset v: the output columns j whose input column j S + v - P
  * lies inside [0, W) form one run [j_lo, j_hi). */
@@ -164,27 +174,31 @@ static void valid_run(int v, int S, int P, int W, int W2, int *j_lo, int *j_hi)
     *j_hi = hi;
 }
 
-static void im2col(float *col, const float *x, const nn_conv_dims *d)
+/* One image x (C, H, W) into H2 W2 columns of col, whose rows are ld floats
+ * apart. */
+static void im2col(float *col, size_t ld, const float *x, const nn_conv_dims *d)
 {
     const int H = d->H, W = d->W, F = d->F, S = d->S, P = d->P, H2 = d->H2, W2 = d->W2;
     for (int c = 0; c < d->C; c++)
         for (int u = 0; u < F; u++)
             for (int v = 0; v < F; v++) {
-                float *row = col + (((size_t)c * F + u) * F + v) * H2 * W2;
+                float *row = col + (((size_t)c * F + u) * F + v) * ld;
                 int j_lo, j_hi;
                 valid_run(v, S, P, W, W2, &j_lo, &j_hi);
                 for (int i = 0; i < H2; i++) {
                     float *dst = row + (size_t)i * W2;
                     int y = i * S + u - P;
                     if (y < 0 || y >= H) {
-                        memset(dst, 0, sizeof(float) * W2);
+                        for (int j = 0; j < W2; j++)
+                            dst[j] = 0.0f;
                         continue;
                     }
                     const float *src = x + ((size_t)c * H + y) * W + v - P;
                     for (int j = 0; j < j_lo; j++)
                         dst[j] = 0.0f;
                     if (S == 1)
-                        memcpy(dst + j_lo, src + j_lo, sizeof(float) * (j_hi - j_lo));
+                        for (int j = j_lo; j < j_hi; j++)
+                            dst[j] = src[j];
                     else
                         for (int j = j_lo; j < j_hi; j++)
                             dst[j] = src[(size_t)j * S];
@@ -195,13 +209,13 @@ static void im2col(float *col, const float *x, const nn_conv_dims *d)
 }
 
 /* The adjoint of im2col: x += col2im(d_col). */
-static void col2im_add(float *x, const float *col, const nn_conv_dims *d)
+static void col2im_add(float *x, const float *col, size_t ld, const nn_conv_dims *d)
 {
     const int H = d->H, W = d->W, F = d->F, S = d->S, P = d->P, H2 = d->H2, W2 = d->W2;
     for (int c = 0; c < d->C; c++)
         for (int u = 0; u < F; u++)
             for (int v = 0; v < F; v++) {
-                const float *row = col + (((size_t)c * F + u) * F + v) * H2 * W2;
+                const float *row = col + (((size_t)c * F + u) * F + v) * ld;
                 int j_lo, j_hi;
                 valid_run(v, S, P, W, W2, &j_lo, &j_hi);
                 for (int i = 0; i < H2; i++) {
@@ -224,29 +238,77 @@ static void col2im_add(float *x, const float *col, const nn_conv_dims *d)
  * image itself, (C, H W), is already the col matrix. */
 static int is_pointwise(const nn_conv_dims *d) { return d->F == 1 && d->S == 1 && d->P == 0; }
 
+/* The unrolled matrices are megabytes.  Allocated afresh on every call they
+ * would come from new zeroed pages (the C library maps large blocks from the
+ * system and returns them on free), and touching those pages costs more than
+ * the arithmetic of a small layer.  So the kernels keep one scratch buffer
+ * per thread that only grows; nn_conv_free_workspace returns it. */
+static _Thread_local float *scratch;
+static _Thread_local size_t scratch_floats;
+
+static float *workspace(size_t floats)
+{
+    if (floats > scratch_floats) {
+        free(scratch);
+        scratch = nn_malloc(sizeof(float) * floats);
+        scratch_floats = floats;
+    }
+    return scratch;
+}
+
+void nn_conv_free_workspace(void)
+{
+    free(scratch);
+    scratch = NULL;
+    scratch_floats = 0;
+}
+
+static int group_size(const nn_conv_dims *d)
+{
+    if (is_pointwise(d))
+        return 1;
+    int g = GROUP_COLUMNS / (d->H2 * d->W2);
+    return g < 1 ? 1 : g > d->N ? d->N : g;
+}
+
 int nn_conv2d_forward(float *out, const float *in, const float *w, const float *b,
                       const nn_conv_dims *d)
 {
     if (check_dims(d, "nn_conv2d_forward") != NN_OK)
         return NN_ERR;
-    const int K = d->K, CFF = d->C * d->F * d->F, HW2 = d->H2 * d->W2;
+    const int K = d->K, CFF = d->C * d->F * d->F, HW2 = d->H2 * d->W2, G = group_size(d);
     const size_t in_stride = (size_t)d->C * d->H * d->W, out_stride = (size_t)K * HW2;
-    float *col = is_pointwise(d) ? NULL : nn_malloc(sizeof(float) * (size_t)CFF * HW2);
-    for (int n = 0; n < d->N; n++) {
-        const float *x = in + n * in_stride;
-        float *y = out + n * out_stride;
+    const size_t col_size = is_pointwise(d) ? 0 : (size_t)CFF * G * HW2;
+    const size_t grouped_size = G > 1 ? (size_t)K * G * HW2 : 0;
+    float *space = workspace(col_size + grouped_size);
+    float *col = col_size ? space : NULL, *grouped = grouped_size ? space + col_size : NULL;
+    for (int n0 = 0; n0 < d->N; n0 += G) {
+        const int g = G < d->N - n0 ? G : d->N - n0, cols = g * HW2;
         if (col)
-            im2col(col, x, d);
-        /* Start from the bias, then add w . col on top (beta = 1). */
-        for (int k = 0; k < K; k++) {
-            float bk = b ? b[k] : 0.0f;
-            for (int p = 0; p < HW2; p++)
-                y[(size_t)k * HW2 + p] = bk;
+            for (int t = 0; t < g; t++)
+                im2col(col + (size_t)t * HW2, (size_t)cols, in + (n0 + t) * in_stride, d);
+        const float *B = col ? col : in + n0 * in_stride;
+        float *y = out + n0 * out_stride;
+        if (g == 1) {
+            /* One image: start from the bias, add w . col on top (beta = 1). */
+            for (int k = 0; k < K; k++) {
+                float bk = b ? b[k] : 0.0f;
+                for (int p = 0; p < HW2; p++)
+                    y[(size_t)k * HW2 + p] = bk;
+            }
+            nn_gemm(NN_NO_TRANS, NN_NO_TRANS, K, HW2, CFF, 1.0f, w, CFF, B, HW2, 1.0f, y, HW2);
+            continue;
         }
-        nn_gemm(NN_NO_TRANS, NN_NO_TRANS, K, HW2, CFF, 1.0f, w, CFF, col ? col : x, HW2,
-                1.0f, y, HW2);
+        /* grouped (K, g H2 W2) -> out (g, K, H2 W2), plus the bias */
+        nn_gemm(NN_NO_TRANS, NN_NO_TRANS, K, cols, CFF, 1.0f, w, CFF, B, cols, 0.0f, grouped, cols);
+        for (int t = 0; t < g; t++)
+            for (int k = 0; k < K; k++) {
+                const float *src = grouped + (size_t)k * cols + (size_t)t * HW2;
+                float *dst = y + t * out_stride + (size_t)k * HW2, bk = b ? b[k] : 0.0f;
+                for (int p = 0; p < HW2; p++)
+                    dst[p] = src[p] + bk;
+            }
     }
-    free(col);
     return NN_OK;
 }
 
@@ -255,39 +317,55 @@ int nn_conv2d_backward(float *d_in, float *d_w, float *d_b, const float *d_out,
 {
     if (check_dims(d, "nn_conv2d_backward") != NN_OK)
         return NN_ERR;
-    const int K = d->K, CFF = d->C * d->F * d->F, HW2 = d->H2 * d->W2;
+    const int K = d->K, CFF = d->C * d->F * d->F, HW2 = d->H2 * d->W2, G = group_size(d);
     const size_t in_stride = (size_t)d->C * d->H * d->W, out_stride = (size_t)K * HW2;
     const int pointwise = is_pointwise(d);
-    float *col = !pointwise && d_w ? nn_malloc(sizeof(float) * (size_t)CFF * HW2) : NULL;
-    float *d_col = !pointwise && d_in ? nn_malloc(sizeof(float) * (size_t)CFF * HW2) : NULL;
-    for (int n = 0; n < d->N; n++) {
-        const float *x = in + n * in_stride;
-        const float *g = d_out + n * out_stride;     /* (K, H2 W2) */
-        /* in the forward pass this was: out[k, p] = b[k] + sum_r w[k, r] col[r, p]; so */
-        if (d_b)
+    const size_t col_size = !pointwise && d_w ? (size_t)CFF * G * HW2 : 0;
+    const size_t d_col_size = !pointwise && d_in ? (size_t)CFF * G * HW2 : 0;
+    const size_t grouped_size = G > 1 ? (size_t)K * G * HW2 : 0;
+    float *space = workspace(col_size + d_col_size + grouped_size);
+    float *col = col_size ? space : NULL, *d_col = d_col_size ? space + col_size : NULL;
+    float *grouped = grouped_size ? space + col_size + d_col_size : NULL;
+    /* in the forward pass this was: out[k, p] = b[k] + sum_r w[k, r] col[r, p]; so */
+    if (d_b)
+        for (int n = 0; n < d->N; n++)
             for (int k = 0; k < K; k++) {
+                const float *g = d_out + n * out_stride + (size_t)k * HW2;
                 double sum = 0;
                 for (int p = 0; p < HW2; p++)
-                    sum += g[(size_t)k * HW2 + p];
+                    sum += g[p];
                 d_b[k] += (float)sum;
             }
+    if (!d_w && !d_in)
+        return NN_OK;
+    for (int n0 = 0; n0 < d->N; n0 += G) {
+        const int g = G < d->N - n0 ? G : d->N - n0, cols = g * HW2;
+        /* d_out of the group as one (K, g H2 W2) matrix */
+        const float *gd = d_out + n0 * out_stride;
+        if (g > 1) {
+            for (int t = 0; t < g; t++)
+                for (int k = 0; k < K; k++)
+                    memcpy(grouped + (size_t)k * cols + (size_t)t * HW2,
+                           d_out + (n0 + t) * out_stride + (size_t)k * HW2, sizeof(float) * HW2);
+            gd = grouped;
+        }
         if (d_w) {
             if (col)
-                im2col(col, x, d);
-            nn_gemm(NN_NO_TRANS, NN_TRANS, K, CFF, HW2, 1.0f, g, HW2, col ? col : x, HW2,
-                    1.0f, d_w, CFF);
+                for (int t = 0; t < g; t++)
+                    im2col(col + (size_t)t * HW2, (size_t)cols, in + (n0 + t) * in_stride, d);
+            nn_gemm(NN_NO_TRANS, NN_TRANS, K, CFF, cols, 1.0f, gd, cols,
+                    col ? col : in + n0 * in_stride, cols, 1.0f, d_w, CFF);
         }
         if (d_in) {
-            float *dx = d_in + n * in_stride;
             if (pointwise) {
-                nn_gemm(NN_TRANS, NN_NO_TRANS, CFF, HW2, K, 1.0f, w, CFF, g, HW2, 1.0f, dx, HW2);
+                nn_gemm(NN_TRANS, NN_NO_TRANS, CFF, HW2, K, 1.0f, w, CFF, gd, HW2, 1.0f,
+                        d_in + n0 * in_stride, HW2);
             } else {
-                nn_gemm(NN_TRANS, NN_NO_TRANS, CFF, HW2, K, 1.0f, w, CFF, g, HW2, 0.0f, d_col, HW2);
-                col2im_add(dx, d_col, d);
+                nn_gemm(NN_TRANS, NN_NO_TRANS, CFF, cols, K, 1.0f, w, CFF, gd, cols, 0.0f, d_col, cols);
+                for (int t = 0; t < g; t++)
+                    col2im_add(d_in + (n0 + t) * in_stride, d_col + (size_t)t * HW2, (size_t)cols, d);
             }
         }
     }
-    free(col);
-    free(d_col);
     return NN_OK;
 }

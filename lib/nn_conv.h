@@ -66,4 +66,8 @@ int nn_conv2d_forward_naive(float *out, const float *in, const float *w, const f
 int nn_conv2d_backward_naive(float *d_in, float *d_w, float *d_b, const float *d_out,
                              const float *in, const float *w, const nn_conv_dims *d);
 
+/* The fast kernels keep one scratch buffer per thread for the unrolled
+ * matrices (reused from call to call); this frees it. */
+void nn_conv_free_workspace(void);
+
 #endif

@@ -9,6 +9,10 @@
 
 #include <math.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "nn_core.h"
 
 int nn_pool_dims_make(nn_pool_dims *d, int N, int C, int H, int W, int F, int S)
@@ -44,6 +48,83 @@ static int is_2x2_stride_2(const nn_pool_dims *d) { return d->F == 2 && d->S == 
 
 /* ---- Max pooling ---------------------------------------------------------- */
 
+/* One output row of the 2 x 2, stride 2 max pool: input rows 2i and 2i + 1.
+ * For each window the candidates are taken in reading order, r0[2j],
+ * r0[2j+1], r1[2j], r1[2j+1], and a later one wins only if it is strictly
+ * larger or NaN, as in PyTorch (ties keep the first; NaN propagates).
+ *
+ * On real data the winner is unpredictable, so a branch per comparison is
+ * mispredicted half the time; instead the comparisons become masks and the
+ * winners are selected with them, four windows at once in SSE2 registers
+ * (every x86-64 CPU has SSE2; elsewhere the same selects run one window at a
+ * time).  Max is exact, so both give the same bits. */
+#if defined(__SSE2__)
+/* One step of the running maximum over four windows: where cand > best or
+ * cand is NaN (a mask of all ones), take cand and its index. */
+static inline void take_if_larger(__m128 *best, __m128i *at, __m128 cand, __m128i index)
+{
+    __m128 take = _mm_or_ps(_mm_cmpgt_ps(cand, *best), _mm_cmpunord_ps(cand, cand));
+    __m128i take_i = _mm_castps_si128(take);
+    *best = _mm_or_ps(_mm_and_ps(take, cand), _mm_andnot_ps(take, *best));
+    *at = _mm_or_si128(_mm_and_si128(take_i, index), _mm_andnot_si128(take_i, *at));
+}
+
+/* Windows j .. j+3 of the row: 8 consecutive floats of each input row hold
+ * them, even columns the left candidates, odd columns the right ones. */
+static inline void maxpool_2x2_four(float *y, int *a, const float *r0, const float *r1,
+                                    int base, int W, int j)
+{
+    __m128 lo0 = _mm_loadu_ps(r0 + 2 * j), hi0 = _mm_loadu_ps(r0 + 2 * j + 4);
+    __m128 lo1 = _mm_loadu_ps(r1 + 2 * j), hi1 = _mm_loadu_ps(r1 + 2 * j + 4);
+    __m128i top_left = _mm_add_epi32(_mm_set1_epi32(base + 2 * j), _mm_setr_epi32(0, 2, 4, 6));
+    __m128i one = _mm_set1_epi32(1), bottom_left = _mm_add_epi32(top_left, _mm_set1_epi32(W));
+    __m128 best = _mm_shuffle_ps(lo0, hi0, _MM_SHUFFLE(2, 0, 2, 0));
+    __m128i at = top_left;
+    take_if_larger(&best, &at, _mm_shuffle_ps(lo0, hi0, _MM_SHUFFLE(3, 1, 3, 1)),
+                   _mm_add_epi32(top_left, one));
+    take_if_larger(&best, &at, _mm_shuffle_ps(lo1, hi1, _MM_SHUFFLE(2, 0, 2, 0)), bottom_left);
+    take_if_larger(&best, &at, _mm_shuffle_ps(lo1, hi1, _MM_SHUFFLE(3, 1, 3, 1)),
+                   _mm_add_epi32(bottom_left, one));
+    _mm_storeu_ps(y + j, best);
+    _mm_storeu_si128((__m128i *)(void *)(a + j), at);
+}
+#endif
+
+static void maxpool_2x2_row(float *y, int *a, const float *x, int i, int W, int W2)
+{
+    const float *r0 = x + (size_t)(2 * i) * W, *r1 = r0 + W;
+    const int base = 2 * i * W;
+    int j = 0;
+#if defined(__SSE2__)
+    /* When W2 is not a multiple of 4 the last group overlaps the one before
+     * it: recomputing a window gives the same bits, and no scalar tail with
+     * its unpredictable branches is left. */
+    if (W2 >= 4) {
+        for (;; j += 4) {
+            if (j > W2 - 4)
+                j = W2 - 4;
+            maxpool_2x2_four(y, a, r0, r1, base, W, j);
+            if (j == W2 - 4)
+                break;
+        }
+        j = W2;
+    }
+#endif
+    for (; j < W2; j++) {
+        const float cand[4] = {r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]};
+        const int index[4] = {base + 2 * j, base + 2 * j + 1, base + W + 2 * j, base + W + 2 * j + 1};
+        float best = cand[0];
+        int at = index[0];
+        for (int q = 1; q < 4; q++) {
+            int take = (cand[q] > best) | (cand[q] != cand[q]);
+            best = take ? cand[q] : best;
+            at = take ? index[q] : at;
+        }
+        y[j] = best;
+        a[j] = at;
+    }
+}
+
 int nn_maxpool_forward(float *out, int *argmax, const float *in, const nn_pool_dims *d)
 {
     if (check_dims(d, "nn_maxpool_forward") != NN_OK)
@@ -55,23 +136,8 @@ int nn_maxpool_forward(float *out, int *argmax, const float *in, const nn_pool_d
         float *y = out + p * out_plane;
         int *a = argmax + p * out_plane;
         if (is_2x2_stride_2(d)) {
-            for (int i = 0; i < H2; i++) {
-                const float *r0 = x + (size_t)(2 * i) * W, *r1 = r0 + W;
-                for (int j = 0; j < W2; j++) {
-                    /* Reading order: r0[2j], r0[2j+1], r1[2j], r1[2j+1]; a later
-                     * one wins only if strictly larger (or NaN), as PyTorch. */
-                    int at = 2 * i * W + 2 * j;
-                    float best = r0[2 * j];
-                    float v = r0[2 * j + 1];
-                    if (v > best || isnan(v)) { best = v; at = 2 * i * W + 2 * j + 1; }
-                    v = r1[2 * j];
-                    if (v > best || isnan(v)) { best = v; at = (2 * i + 1) * W + 2 * j; }
-                    v = r1[2 * j + 1];
-                    if (v > best || isnan(v)) { best = v; at = (2 * i + 1) * W + 2 * j + 1; }
-                    y[(size_t)i * W2 + j] = best;
-                    a[(size_t)i * W2 + j] = at;
-                }
-            }
+            for (int i = 0; i < H2; i++)
+                maxpool_2x2_row(y + (size_t)i * W2, a + (size_t)i * W2, x, i, W, W2);
             continue;
         }
         for (int i = 0; i < H2; i++)

@@ -8,3 +8,12 @@ check_PROGRAMS += tests/lib/test-conv
 tests_lib_test_conv_SOURCES = tests/lib/test-conv.c tests/ch05/reference.h
 EXTRA_DIST += tests/ch05/conv_reference.py tests/ch05/conv_reference.txt
 TESTS += $(CH05_LIB_TESTS)
+
+## The benchmark of bench/bench-conv.c (listed in BENCHMARKS by bench/local.mk):
+## `make bench-conv` runs it and PyTorch's bench/bench_conv_torch.py, one
+## thread each, and prints per-layer ratios.
+bench_bench_conv_SOURCES = bench/bench-conv.c
+bench-conv: bench/bench-conv
+	$(SHELL) $(srcdir)/bench/bench-conv.sh ./bench/bench-conv \
+	  $(srcdir)/bench/bench_conv_torch.py '$(PYTHON3)'
+.PHONY: bench-conv

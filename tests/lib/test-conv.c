@@ -138,6 +138,8 @@ static void test_fast_vs_naive(void)
         {1, 4, 10, 10, 5, 1, 1, 0}, {2, 3, 11, 13, 2, 5, 3, 2}, {1, 2, 6, 6, 3, 1, 2, 1},
         {3, 8, 12, 12, 16, 3, 1, 1}, {2, 1, 28, 28, 6, 5, 1, 2}, {1, 6, 14, 14, 16, 5, 1, 0},
         {2, 5, 4, 4, 3, 6, 1, 1},   {1, 2, 9, 9, 2, 4, 3, 0},   {2, 16, 7, 7, 8, 3, 2, 1},
+        /* 400 output pixels: groups of 2 images, the last group partial */
+        {5, 2, 20, 20, 3, 3, 1, 1}, {64, 16, 5, 5, 12, 5, 1, 0},
     };
     nn_rng rng = nn_rng_new(5);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
