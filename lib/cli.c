@@ -40,7 +40,8 @@ static void print_help(const char *program, const char *summary, const nn_option
         snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg_name ? " " : "", o->arg_name ? o->arg_name : "");
         printf("  %-24s %s", left, o->help);
         switch (o->type) {
-        case NN_OPT_INT_T: printf(" (%g..%g, default %d)", o->min, o->max, *(int *)o->value); break;
+        /* Whole-number ranges in full: %g would print 1000000 as 1e+06. */
+        case NN_OPT_INT_T: printf(" (%.0f..%.0f, default %d)", o->min, o->max, *(int *)o->value); break;
         case NN_OPT_DOUBLE_T: printf(" (%g..%g, default %g)", o->min, o->max, *(double *)o->value); break;
         case NN_OPT_STRING_T:
             if (*(const char **)o->value)
@@ -91,7 +92,7 @@ static void set_option(const nn_option *o, const char *arg)
         if (!parse_long(arg, &v))
             nn_usage_error("--%s expects a whole number, got '%s'", o->name, arg);
         if (v < o->min || v > o->max)
-            nn_usage_error("--%s must be between %g and %g, got %ld", o->name, o->min, o->max, v);
+            nn_usage_error("--%s must be between %.0f and %.0f, got %ld", o->name, o->min, o->max, v);
         *(int *)o->value = (int)v;
         return;
     }

@@ -177,6 +177,15 @@ int main(void)
         /* sigmoid and tanh use the saved float output: a few float ulps. */
         nn_is_close_floats(d_in, want_d, N_GRID, 1e-6, 1e-7,
                            "%s: backward adds d_out f'(z) into d_in (starting from 1)", nn_act_name(f));
+        /* After an in-place forward z is gone; backward then gets a = f(z) as
+         * both in and out.  It must give the same gradient: every branch
+         * tests only the sign of its input, and f keeps the sign of z. */
+        float d_inplace[N_GRID];
+        for (int i = 0; i < N_GRID; i++)
+            d_inplace[i] = 1.0f;
+        nn_act_backward(f, d_inplace, d_out, inplace, inplace, N_GRID);
+        nn_is_close_floats(d_inplace, d_in, N_GRID, 0, 0, "%s: backward after an in-place forward (in == out)",
+                           nn_act_name(f));
     }
 
     /* ---- Gradient checks -------------------------------------------------- */

@@ -16,7 +16,7 @@ if [ ! -x "$demo" ]; then
 fi
 unset NNLAB_DATA
 
-echo "1..60"
+echo "1..63"
 n=0
 failed=0
 check () { # check STATUS DESCRIPTION
@@ -83,6 +83,8 @@ run --help
 out_contains "cli-demo: a demonstration of the shared command line"; check $? "--help starts with the summary"
 out_contains "--epochs N" && out_contains "training epochs (1..1000, default 20)"
 check $? "--help lists --epochs with its range and default"
+out_contains "training examples (10..2000000, default 5000)"
+check $? "--help prints whole-number ranges in full (2000000, not 2e+06)"
 out_contains "--lr RATE" && out_contains "(0..10, default 0.1)"; check $? "--help lists --lr with its range and default"
 out_contains "--activation NAME" && out_contains "(one of sigmoid tanh relu; default relu)"
 check $? "--help lists --activation with its choices and default"
@@ -108,6 +110,8 @@ usage_error "--epochs -3" --epochs -3
 err_contains "--epochs must be between 1 and 1000, got -3"; check $? "  the message names --epochs, the range and the value"
 usage_error "--epochs 1001" --epochs 1001
 err_contains "between 1 and 1000, got 1001"; check $? "  one past the upper bound is refused"
+usage_error "--samples 3000000" --samples 3000000
+err_contains "--samples must be between 10 and 2000000, got 3000000"; check $? "  the range is printed in full"
 usage_error "--lr 10.5" --lr 10.5
 err_contains "--lr must be between 0 and 10, got 10.5"; check $? "  the message names --lr and its range"
 
