@@ -15,7 +15,11 @@ EX_TESTS = $(EX_STUDENT_TESTS) $(EX_INSTRUCTOR_TESTS)
 TEST_EXTENSIONS += .ex
 EX_LOG_DRIVER = $(LOG_DRIVER)
 EX_LOG_COMPILER = $(SHELL) $(top_srcdir)/tools/ex-run
-GRADING_TESTS = tests/grading/sync.sh tests/grading/machinery.sh
+## The machinery's own test needs the compiler too.
+TEST_EXTENSIONS += .gsh
+GSH_LOG_DRIVER = $(LOG_DRIVER)
+GSH_LOG_COMPILER = env $(EX_ENV) $(SHELL)
+GRADING_TESTS = tests/grading/sync.sh tests/grading/machinery.gsh
 TESTS += $(EX_TESTS) $(GRADING_TESTS)
 
 ## How exercise code is compiled: the same compiler and flags as the kit.
@@ -54,15 +58,17 @@ check-chapter: lib/libnnlab.a
 
 ## make grade, make progress, make hint EX=N.k, make grade-class SUBMISSIONS=dir
 GRADE_DIR = grade
+## The exercise files graded: the kit's own, or another copy (make grade EXDIR=dir).
+EXDIR = $(top_srcdir)/exercises
 grade: lib/libnnlab.a
 	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --out $(GRADE_DIR) \
-	  --exercises $(top_srcdir)/exercises --student "$${STUDENT:-$${USER:-student}}"
+	  --exercises $(EXDIR) --student "$${STUDENT:-$${USER:-student}}"
 progress: lib/libnnlab.a
 	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --progress --out $(GRADE_DIR) \
-	  --exercises $(top_srcdir)/exercises
+	  --exercises $(EXDIR)
 hint: lib/libnnlab.a
 	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --hint '$(EX)' --out $(GRADE_DIR) \
-	  --exercises $(top_srcdir)/exercises
+	  --exercises $(EXDIR)
 grade-class: lib/libnnlab.a
 	@test -n '$(SUBMISSIONS)' || { echo "usage: make grade-class SUBMISSIONS=dir (dir/<student>/exercises/NN-topic/*.c)" >&2; exit 2; }
 	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade-class --out grades '$(SUBMISSIONS)'

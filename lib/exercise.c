@@ -261,6 +261,7 @@ static int report_case(int passed, const char *case_name, const char *details)
             snprintf(full + used, sizeof full - used, "%sseed: %llu", used ? "\n" : "",
                      (unsigned long long)current_seed);
     }
+    notes[0] = '\0'; /* a note belongs to the one check after it */
     if (record_fd >= 0)
         send_record("C", passed ? "P" : "F", case_name, full);
     else /* outside nn_ex_run (a test calling checks directly): plain TAP */

@@ -65,7 +65,8 @@ void nn_ex_run(const char *id, const char *title, const char *hint, nn_ex_fn bod
 /* Prints the TAP plan; returns main's exit status. */
 int nn_ex_done(void);
 
-/* Context printed with every failure of the current exercise. */
+/* Context printed with failures: the seed with every failure of the
+ * current exercise, a note with the failure of the next check only. */
 void nn_ex_seed(uint64_t seed);
 void nn_ex_note(const char *fmt, ...) NN_PRINTF(1, 2);
 

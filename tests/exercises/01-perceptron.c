@@ -94,6 +94,7 @@ static void ex_1_2(void)
         want[j] = x[j];
     want[N12] = 1;
     ex_perceptron_step(w0, &b0, x, +1, N12);
+    nn_ex_note("example: w = 0, b = 0, y = +1, so y (w.x + b) = 0; got[%d] is b", N12);
     memcpy(got, w0, sizeof w0);
     got[N12] = b0;
     nn_ex_close_doubles(got, want, N12 + 1, 0, 1e-12, "a zero score counts as a mistake");
