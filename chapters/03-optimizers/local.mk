@@ -5,3 +5,7 @@ check_PROGRAMS += $(CH03_LIB_TESTS)
 TESTS += $(CH03_LIB_TESTS)
 EXTRA_DIST += tests/ref/optim_torch.py tests/ref/optim_torch.txt \
 	tests/ref/batchnorm_torch.py tests/ref/batchnorm_torch.txt
+
+bin_PROGRAMS += ch03-optimizers
+ch03_optimizers_SOURCES = chapters/03-optimizers/ch03-optimizers.c
+FIGURE_CHAPTERS += ch03-optimizers
