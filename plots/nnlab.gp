@@ -2,8 +2,9 @@
 #
 # Every figure script loads this file first.  Choose the output format with
 #   gnuplot -e "nn_format='pdf'" plots/NN-topic/NAME.gp
-# png (default), pdf, svg, or tex (cairolatex: a .tex file plus a .pdf for
-# slides; \input the .tex in LaTeX).  A script then says
+# png (default), pdf, svg, or tex (cairolatex, standalone: NAME.tex is a small
+# LaTeX document holding the labels, NAME-inc.pdf the graphics; run pdflatex
+# on NAME.tex for a PDF whose text is typeset by LaTeX).  A script then says
 #   set output 'plots/NN-topic/NAME.'.nn_ext
 
 if (!exists("nn_format")) nn_format = "png"
@@ -23,6 +24,8 @@ if (nn_format eq "svg") {
     nn_ext = "svg"
 } else {
 if (nn_format eq "tex") {
+    # Standalone, so the graphics go to NAME-inc.pdf and never overwrite the
+    # pdf format's NAME.pdf (without it cairolatex writes NAME.pdf).
     set terminal cairolatex pdf size nn_width/160.0, nn_height/160.0 standalone
     nn_ext = "tex"
 } else {
