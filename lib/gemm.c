@@ -59,9 +59,9 @@
  *     over vector lanes would): the kit never uses either.
  * The generic path (SSE2, every x86-64) and the AVX2 path are one source
  * compiled twice; test-gemm checks they agree bit for bit.  With OpenMP,
- * threads share out whole MR x NR tiles of C and packing work, so each
- * element is still computed by one thread in the order above: 1 thread or
- * 8, same bits (checked too).  Only NNLAB_GEMM=blas (OpenBLAS, which uses
+ * threads share out whole columns of tiles of C and the packing work, so
+ * each element is still computed by one thread in the order above: one
+ * thread or several, same bits (test-gemm checks 1, 2 and 3).  Only NNLAB_GEMM=blas (OpenBLAS, which uses
  * FMA and its own blocking) gives different roundings; it is there for
  * comparison and is never the default. */
 #include <config.h>
@@ -74,6 +74,11 @@
 #include <string.h>
 
 #include "nn_core.h"
+
+/* GCC never contracts a * b + c under -std=c11; clang does unless told. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
 
 #if defined(HAVE_BLAS)
 #if defined(HAVE_CBLAS_H)
@@ -113,8 +118,8 @@ void nn_gemm_naive(int trans_a, int trans_b, int M, int N, int K,
  * the others only change the speed. */
 enum { MR = 6, NR = 16, KC = 256, MC = 96, NC = 3072 };
 
-/* Below this many multiply-adds the threads cost more than they save. */
-#define GEMM_PARALLEL_MIN_FLOPS (1 << 20)
+/* Below this many multiply-adds (M N K) the threads cost more than they save. */
+#define GEMM_PARALLEL_MIN_MULADDS (1 << 20)
 
 /* OpenMP directives, written so a build without OpenMP sees nothing. */
 #if defined(_OPENMP)
@@ -131,10 +136,10 @@ enum { MR = 6, NR = 16, KC = 256, MC = 96, NC = 3072 };
 
 static int min_int(int a, int b) { return a < b ? a : b; }
 
-/* Pack op(A)[i0 : i0+mc, k0 : k0+kc] into slivers of MR rows.  Sliver s
- * holds, for k = 0 .. kc-1, the column op(A)[i0 + s MR + r][k0 + k],
+/* Pack one sliver of the A block, op(A)[i0 : i0+rows, k0 : k0+kc] with
+ * rows <= MR: for k = 0 .. kc-1, the column op(A)[i0 + r][k0 + k],
  * r = 0 .. MR-1, so the micro-kernel reads MR contiguous numbers per k.
- * Rows past the block's end are zero. */
+ * Rows past `rows` (the bottom edge of C) are zero. */
 GEMM_INLINE void pack_a_sliver(float *restrict dst, int trans_a, const float *A, int lda,
                                int i0, int rows, int k0, int kc)
 {
@@ -155,9 +160,10 @@ GEMM_INLINE void pack_a_sliver(float *restrict dst, int trans_a, const float *A,
     }
 }
 
-/* Pack op(B)[k0 : k0+kc, j0 : j0+cols] into one sliver of NR columns:
- * for k = 0 .. kc-1, the NR numbers op(B)[k0 + k][j0 + c], c = 0 .. NR-1,
- * contiguous.  Columns past the block's end are zero. */
+/* Pack one sliver of the B block, op(B)[k0 : k0+kc, j0 : j0+cols] with
+ * cols <= NR: for k = 0 .. kc-1, the row op(B)[k0 + k][j0 + c],
+ * c = 0 .. NR-1, contiguous.  Columns past `cols` (the right edge of C)
+ * are zero. */
 GEMM_INLINE void pack_b_sliver(float *restrict dst, int trans_b, const float *B, int ldb,
                                int k0, int kc, int j0, int cols)
 {
@@ -294,7 +300,7 @@ static void gemm_blocked(int trans_a, int trans_b, int M, int N, int K,
                          float beta, float *C, int ldc, float *a_pack, float *b_pack,
                          tile_column_fn *run_tile_column)
 {
-    const int parallel = (double)M * N * K >= GEMM_PARALLEL_MIN_FLOPS;
+    const int parallel = (double)M * N * K >= GEMM_PARALLEL_MIN_MULADDS;
     (void)parallel;
     for (int j0 = 0; j0 < N; j0 += NC) {
         const int nc = min_int(NC, N - j0);
