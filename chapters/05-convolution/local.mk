@@ -17,3 +17,16 @@ bench-conv: bench/bench-conv
 	$(SHELL) $(srcdir)/bench/bench-conv.sh ./bench/bench-conv \
 	  $(srcdir)/bench/bench_conv_torch.py '$(PYTHON3)'
 .PHONY: bench-conv
+
+## Chapter 5: convolution.
+bin_PROGRAMS += ch05-convolution
+ch05_convolution_SOURCES = chapters/05-convolution/ch05-convolution.c
+FIGURE_CHAPTERS += ch05-convolution
+
+## Chapter tests: the chapter's loops against the library, and runs of the program.
+CH05_TESTS = tests/ch05/test-ch05-units tests/ch05/test-ch05-run.sh
+check_PROGRAMS += tests/ch05/test-ch05-units
+tests_ch05_test_ch05_units_SOURCES = tests/ch05/test-ch05-units.c
+EXTRA_tests_ch05_test_ch05_units_DEPENDENCIES = chapters/05-convolution/ch05-convolution.c
+TESTS += $(CH05_TESTS)
+EXTRA_DIST += tests/ch05/test-ch05-run.sh
