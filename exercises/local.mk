@@ -1,16 +1,17 @@
 ## Exercises and grading (doc/EXERCISES.md for chapter authors, doc/GRADING.md
 ## for students and instructors).  Included last: it sees every chapter's
-## EXERCISE_CHAPTERS line.  A chapter with exercises adds one line to its
-## local.mk:  EXERCISE_CHAPTERS += NN-topic  (chapter 1's is just below).
-EXERCISE_CHAPTERS += 01-perceptron
+## EXERCISE_DIRS line.  A chapter with exercises adds one line to its
+## local.mk:  EXERCISE_DIRS += exercises/NN-topic  (chapter 1's is just below).
+EXERCISE_DIRS += exercises/01-perceptron
 
 ## Three test programs per chapter, all built from tests/exercises/NN-topic.c
-## by tools/ex-build: against the student's exercises/ (.student.ex), against
-## solutions/ (.solution.ex: every case must pass) and against stubs generated
-## afresh from solutions/ (.teeth.ex: every case must fail).
-EX_STUDENT_TESTS = $(EXERCISE_CHAPTERS:%=tests/exercises/%.student.ex)
-EX_INSTRUCTOR_TESTS = $(EXERCISE_CHAPTERS:%=tests/exercises/%.solution.ex) \
-	$(EXERCISE_CHAPTERS:%=tests/exercises/%.teeth.ex)
+## by tools/ex-build into the build tree's exercises/: against the student's
+## exercises/ (NN-topic.student.ex), against solutions/ (NN-topic.solution.ex:
+## every case must pass) and against stubs generated afresh from solutions/
+## (NN-topic.teeth.ex: every case must fail).  Only suffix substitutions here:
+## automake mangles %-patterns in TESTS.
+EX_STUDENT_TESTS = $(EXERCISE_DIRS:=.student.ex)
+EX_INSTRUCTOR_TESTS = $(EXERCISE_DIRS:=.solution.ex) $(EXERCISE_DIRS:=.teeth.ex)
 EX_TESTS = $(EX_STUDENT_TESTS) $(EX_INSTRUCTOR_TESTS)
 TEST_EXTENSIONS += .ex
 EX_LOG_DRIVER = $(LOG_DRIVER)
@@ -27,7 +28,7 @@ EX_ENV = top_srcdir='$(top_srcdir)' CC='$(CC)' \
 	CPPFLAGS='$(DEFS) -I$(top_builddir) $(AM_CPPFLAGS) $(CPPFLAGS)' \
 	CFLAGS='$(AM_CFLAGS) $(CFLAGS)' LDFLAGS='$(AM_LDFLAGS) $(LDFLAGS)' \
 	LIBS='$(LDADD) $(LIBS)' NNLAB_LIB='lib/libnnlab.a' \
-	EXERCISE_CHAPTERS='$(EXERCISE_CHAPTERS)' SHELL='$(SHELL)'
+	EXERCISE_CHAPTERS='$(EXERCISE_DIRS)' SHELL='$(SHELL)'
 $(EX_TESTS): lib/libnnlab.a ex-always
 	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/ex-build $@
 ex-always:
@@ -50,8 +51,8 @@ check-ch05:
 check-ch06:
 	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=06
 check-chapter: lib/libnnlab.a
-	@tests=; for c in $(EXERCISE_CHAPTERS); do case $$c in $(CH)-*) \
-	  tests="$$tests tests/exercises/$$c.student.ex tests/exercises/$$c.solution.ex tests/exercises/$$c.teeth.ex";; \
+	@tests=; for c in $(EXERCISE_DIRS); do case $$c in exercises/$(CH)-*) \
+	  tests="$$tests $$c.student.ex $$c.solution.ex $$c.teeth.ex";; \
 	esac; done; \
 	if test -z "$$tests"; then echo "chapter $(CH) has no exercises yet"; exit 0; fi; \
 	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS="$$tests"
@@ -86,10 +87,13 @@ dist-solutions:
 	if test -d $(srcdir)/solutions; then \
 	  cp -pR $(srcdir)/solutions $(distdir)/ && chmod -R u+w $(distdir)/solutions; fi
 
-EXTRA_DIST += $(EXERCISE_CHAPTERS:%=exercises/%) $(EXERCISE_CHAPTERS:%=tests/exercises/%.c) \
-	$(GRADING_TESTS) tools/make-exercises tools/ex-build tools/ex-run tools/grade tools/grade-class \
+EXTRA_DIST += $(EXERCISE_DIRS) tests/exercises $(GRADING_TESTS) \
+	tools/make-exercises tools/ex-build tools/ex-run tools/grade tools/grade-class \
 	doc/EXERCISES.md doc/GRADING.md
-CLEANFILES += $(EX_TESTS) tests/exercises/*.buildlog tests/exercises/stubs/*/* \
-	$(GRADE_DIR)/* $(GRADE_DIR)/build/* grades/*/* grades/*
+CLEANFILES += $(EX_TESTS) exercises/*.buildlog
+clean-local: clean-grading
+clean-grading:
+	rm -rf exercises/stubs $(GRADE_DIR) grades $(PACKAGE)-$(VERSION)-student.tar.gz
 .PHONY: ex-always exercises check-chapter check-ch01 check-ch02 check-ch03 check-ch04 \
-	check-ch05 check-ch06 grade progress hint grade-class dist-student dist-solutions
+	check-ch05 check-ch06 grade progress hint grade-class dist-student dist-solutions \
+	clean-grading
