@@ -178,17 +178,18 @@ GEMM_INLINE void pack_b_sliver(float *restrict dst, int trans_b, const float *B,
                 dst[c] = 0.0f;
         }
     } else {
-        /* B stored (N, K): column j of op(B) is row j of B, contiguous in k;
-         * read each of the NR rows once, write it with stride NR. */
-        for (int c = 0; c < NR; c++) {
-            if (c < cols) {
-                const float *src = &B[(size_t)(j0 + c) * ldb + k0];
-                for (int k = 0; k < kc; k++)
-                    dst[(size_t)k * NR + c] = src[k];
-            } else {
-                for (int k = 0; k < kc; k++)
-                    dst[(size_t)k * NR + c] = 0.0f;
-            }
+        /* B stored (N, K): column j of op(B) is row j of B, contiguous in k.
+         * Walk k in the outer loop so the writes are contiguous; the NR rows
+         * being read are NR sequential streams, which the caches follow. */
+        const float *src[NR];
+        for (int c = 0; c < cols; c++)
+            src[c] = &B[(size_t)(j0 + c) * ldb + k0];
+        for (int k = 0; k < kc; k++, dst += NR) {
+            int c = 0;
+            for (; c < cols; c++)
+                dst[c] = src[c][k];
+            for (; c < NR; c++)
+                dst[c] = 0.0f;
         }
     }
 }
