@@ -399,9 +399,9 @@ static rubric_line *rubric_find(const char *id, const char *name)
 static void write_result(const char *kind, const char *id, const char *a, const char *b,
                          const char *c, const char *d)
 {
-    char *ea = escape(a), *ec = escape(c), *ed = escape(d);
     if (!results)
         return;
+    char *ea = escape(a), *ec = escape(c), *ed = escape(d);
     fprintf(results, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", kind, chapter, id, ea, b, ec, ed);
     fflush(results);
     free(ea);
@@ -627,6 +627,13 @@ int nn_ex_done(void)
             }
         tap_line(all_seen, NULL, "every rubric line of %s matches a case of the test", chapter);
     }
+    for (int i = 0; i < n_rubric; i++) {
+        free(rubric[i].id);
+        free(rubric[i].name);
+    }
+    free(rubric);
+    rubric = NULL;
+    n_rubric = 0;
     printf("1..%d\n", test_number);
     fflush(stdout);
     if (results)
