@@ -18,6 +18,10 @@ int nn_out_size(const char *what, int in, int F, int S, int P, int *out)
         return nn_error("%s: stride %d is impossible: the stride must be at least 1", what, S);
     if (P < 0)
         return nn_error("%s: padding %d is negative: use a padding of 0 or more", what, P);
+    /* Pooling windows never pad (nn_pool.h): their message says so. */
+    if (F > in + 2 * P && strncmp(what, "pool", 4) == 0)
+        return nn_error("%s: window %d is larger than the input %d: use a window of at most %d",
+                        what, F, in, in);
     if (F > in + 2 * P)
         return nn_error("%s: filter %d is larger than the padded input %d + 2*%d = %d: "
                         "use a filter of at most %d, or pad by at least %d",

@@ -37,8 +37,9 @@
 #include <stddef.h>
 
 /* The output size shared by conv and pool: *out = floor((in - F + 2P) / S) + 1.
- * `what` names the caller in the message ("conv2d width").  NN_ERR with a
- * message when the sizes are impossible. */
+ * `what` names the caller in the message ("conv2d width"; a name starting
+ * with "pool" gets a pooling window's wording, without padding advice).
+ * NN_ERR with a message when the sizes are impossible. */
 int nn_out_size(const char *what, int in, int F, int S, int P, int *out);
 
 typedef struct {

@@ -33,7 +33,8 @@ static void test_shapes_and_errors(void)
     nn_ok(nn_pool_dims_make(&d, 1, 1, 7, 7, 2, 2) == NN_OK && d.H2 == 3, "7x7 pooled 2x2/2 gives 3x3 (floor)");
 
     nn_ok(nn_pool_dims_make(&d, 1, 1, 3, 3, 4, 1) == NN_ERR, "a 4x4 window on a 3x3 input is refused");
-    nn_contains(nn_last_error(), "pool height: filter 4 is larger than the padded input 3", "message names window and input");
+    nn_contains(nn_last_error(), "pool height: window 4 is larger than the input 3", "message names window and input");
+    nn_ok(strstr(nn_last_error(), "pad") == NULL, "pooling is not told to pad (the kit's pools never pad)");
     nn_ok(nn_pool_dims_make(&d, 1, 1, 8, 8, 2, 0) == NN_ERR, "stride 0 is refused");
     nn_contains(nn_last_error(), "stride 0", "message names the stride");
     nn_ok(nn_pool_dims_make(&d, 0, 1, 8, 8, 2, 2) == NN_ERR, "an empty batch is refused");

@@ -1,0 +1,68 @@
+#!/bin/sh
+# test-ch06-run.sh: run ch06-pooling as a student would, and with bad input.
+prog="$top_builddir/ch06-pooling"
+out=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-ch06.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+n=0
+check() { # check NAME STATUS
+  n=$((n + 1))
+  if [ "$2" -eq 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
+}
+echo "1..14"
+figures="pooled shift invariance"
+
+"$prog" --out "$out" --images 100 > "$out/summary.txt" 2> "$out/err.txt"
+check "a run exits 0" $?
+sed -n '/^   max pooling:/,/library/p' "$out/summary.txt" | grep -q "^       5  8$" &&
+  sed -n '/^   max pooling:/,/library/p' "$out/summary.txt" | grep -q "^       6  7$"
+check "the summary shows deck 003's [[5,8],[6,7]]" $?
+grep -q "224x224x64         2   2 112x112x64" "$out/summary.txt"
+check "the summary shows 224x224x64 -> 112x112x64" $?
+grep -q "5. Translation invariance" "$out/summary.txt" && grep -q "global average pooling       32 inputs" "$out/summary.txt"
+check "the summary covers invariance and parameter counts" $?
+ok=0
+for f in $figures; do test -s "$out/plots/06-pooling/$f.gp" || { echo "# missing $f.gp"; ok=1; }; done
+check "every figure script is written" $ok
+head -n 1 "$out/plots/06-pooling/invariance.dat" | grep -q '^# shift none'
+check "data files start with a header" $?
+
+if [ -n "$GNUPLOT" ]; then
+  ( cd "$out" && for f in $figures; do "$GNUPLOT" "plots/06-pooling/$f.gp" || exit 1; done ) 2> "$out/gnuplot.txt"
+  status=$?
+  [ -s "$out/gnuplot.txt" ] && { sed 's/^/# /' "$out/gnuplot.txt"; status=1; }
+  for f in $figures; do test -s "$out/plots/06-pooling/$f.png" || status=1; done
+  check "gnuplot renders every figure without a warning" $status
+else
+  n=$((n + 1)); echo "ok $n - gnuplot renders every figure # SKIP gnuplot not installed"
+fi
+
+"$prog" --out "$out" --images 100 --quiet > "$out/quiet.txt"
+test $? -eq 0 && ! test -s "$out/quiet.txt"
+check "--quiet prints nothing" $?
+
+"$prog" --out "$out/again" --images 100 > "$out/summary2.txt" 2>/dev/null
+grep -v 'Figures written' "$out/summary.txt" > "$out/a.txt"
+grep -v 'Figures written' "$out/summary2.txt" > "$out/b.txt"
+cmp -s "$out/a.txt" "$out/b.txt"
+check "same seed, same summary" $?
+
+"$prog" --out "$out/toy" --images 20 --data "$out/no-such-dir" > "$out/toy.txt" 2> "$out/toy-err.txt"
+status=$?
+[ $status -eq 0 ] && grep -q "using toy images" "$out/toy-err.txt" && grep -q "no-such-dir" "$out/toy-err.txt"
+check "without Fashion-MNIST it says so and falls back to toy images" $?
+
+expect_usage() { # NAME ARGS...: exit 2 with a message and a usage line
+  name=$1; shift
+  "$prog" --out "$out" "$@" > /dev/null 2> "$out/err.txt"
+  status=$?
+  [ $status -eq 2 ] && grep -q "error:" "$out/err.txt" && grep -q "usage:" "$out/err.txt"
+  check "$name exits 2 with a message and a usage line" $?
+}
+expect_usage "--images 0" --images 0
+expect_usage "--images x" --images x
+expect_usage "an unknown option" --window 3
+
+"$prog" --out /dev/null/cannot --images 10 > /dev/null 2> "$out/err.txt"
+status=$?
+[ $status -eq 1 ] && grep -q "error:" "$out/err.txt"
+check "an unwritable --out exits 1 with a message" $?
