@@ -30,3 +30,7 @@ tests_ch05_test_ch05_units_SOURCES = tests/ch05/test-ch05-units.c
 EXTRA_tests_ch05_test_ch05_units_DEPENDENCIES = chapters/05-convolution/ch05-convolution.c
 TESTS += $(CH05_TESTS)
 EXTRA_DIST += tests/ch05/test-ch05-run.sh
+
+## Graded exercises (doc/EXERCISES.md): solutions/05-convolution, generated
+## exercises/05-convolution, tests/exercises/05-convolution.c.
+EXERCISE_DIRS += exercises/05-convolution

@@ -21,3 +21,7 @@ tests_ch06_test_ch06_units_SOURCES = tests/ch06/test-ch06-units.c
 EXTRA_tests_ch06_test_ch06_units_DEPENDENCIES = chapters/06-pooling/ch06-pooling.c
 TESTS += $(CH06_TESTS)
 EXTRA_DIST += tests/ch06/test-ch06-run.sh
+
+## Graded exercises (doc/EXERCISES.md): solutions/06-pooling, generated
+## exercises/06-pooling, tests/exercises/06-pooling.c.
+EXERCISE_DIRS += exercises/06-pooling

@@ -1,0 +1,78 @@
+/* Chapter 6 exercises: max pooling with its argmax, the backward pass of
+ * average pooling, L2 pooling forward and backward.
+ *
+ * Replace each stub (the lines that call NN_TODO) with your code; the
+ * comment above each function says what it must do.  Check your work with
+ * `make check-ch06`, see a hint with `make hint EX=6.1`, and your score with
+ * `make grade`. */
+#include <math.h>
+
+#include "nnlab.h"
+#include "ex06-pooling.h"
+
+/* ---- Exercise 6.1: max pooling and its argmax --------------------------------
+ * Deck 003's example: 2x2 windows, stride 2 on
+ *     1 2 2 4 / 2 5 1 8 / 3 0 4 4 / 6 1 7 6   give   [[5, 8], [6, 7]].
+ * For each output (i, j) scan the window Omega(i, j) in reading order, keep
+ * the largest value and its position r W + c (replace only on a strictly
+ * larger value, so ties keep the first).  Careful: inputs can be negative. */
+void ex_maxpool(double *out, int *argmax, const double *in, int H, int W, int F, int S)
+{
+    /* TODO(6.1): write your code here (read the comment above), then delete the NN_TODO line. */
+    NN_TODO("6.1");
+    (void)out;
+    (void)argmax;
+    (void)in;
+    (void)H;
+    (void)W;
+    (void)F;
+    (void)S;
+}
+
+/* ---- Exercise 6.2: the backward pass of average pooling ----------------------
+ * In the forward pass out[i][j] = (1/F^2) sum over Omega(i, j) of in, so every
+ * input of the window receives d_out[i][j] / F^2.  With stride S < F the
+ * windows overlap and a pixel collects a share from each window it lies in:
+ * ADD, never overwrite. */
+void ex_avgpool_backward(double *d_in, const double *d_out, int H, int W, int F, int S)
+{
+    /* TODO(6.2): write your code here (read the comment above), then delete the NN_TODO line. */
+    NN_TODO("6.2");
+    (void)d_in;
+    (void)d_out;
+    (void)H;
+    (void)W;
+    (void)F;
+    (void)S;
+}
+
+/* ---- Exercise 6.3: L2 pooling ------------------------------------------------
+ * "L2 pooling is also common" (deck 002): out = sqrt(sum over Omega of in^2),
+ * PyTorch's lp_pool2d with p = 2.  Its derivative is d out / d in = in / out;
+ * a window of zeros (out = 0) gets no gradient. */
+void ex_l2pool(double *out, const double *in, int H, int W, int F, int S)
+{
+    /* TODO(6.3): write your code here (read the comment above), then delete the NN_TODO line. */
+    NN_TODO("6.3");
+    (void)out;
+    (void)in;
+    (void)H;
+    (void)W;
+    (void)F;
+    (void)S;
+}
+
+void ex_l2pool_backward(double *d_in, const double *d_out, const double *in, const double *out,
+                        int H, int W, int F, int S)
+{
+    /* TODO(6.3): write your code here (read the comment above), then delete the NN_TODO line. */
+    NN_TODO("6.3");
+    (void)d_in;
+    (void)d_out;
+    (void)in;
+    (void)out;
+    (void)H;
+    (void)W;
+    (void)F;
+    (void)S;
+}
