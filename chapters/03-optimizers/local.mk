@@ -20,3 +20,6 @@ TESTS += $(CH03_TESTS)
 check-ch03-optimizers: $(CH03_LIB_TESTS) $(CH03_TESTS:.sh=)
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(CH03_LIB_TESTS) $(CH03_TESTS)'
 .PHONY: check-ch03-optimizers
+
+## Graded exercises (doc/EXERCISES.md): solutions/03-optimizers -> exercises/03-optimizers.
+EXERCISE_DIRS += exercises/03-optimizers

@@ -1,0 +1,79 @@
+/* Chapter 3 exercises: Nesterov momentum, Adam's bias correction, clipping.
+ *
+ * Replace each stub (the lines that call NN_TODO) with your code; the
+ * comment above each function says what it must do.  Check your work with
+ * `make check-ch03`, see a hint with `make hint EX=3.1`, and your score with
+ * `make grade`.  Chapter 3 (chapters/03-optimizers/ch03-optimizers.c,
+ * section 3) writes every optimizer of the decks in plain loops: read it
+ * first, then write these without looking. */
+#include <math.h>
+
+#include "nnlab.h"
+#include "ex03-optimizers.h"
+
+/* ---- Exercise 3.1: one Nesterov step -----------------------------------------
+ * Momentum takes the gradient where you are; Nesterov takes it where the
+ * momentum is about to carry you, the look-ahead point W~ = W + alpha nu:
+ *
+ *     W~ = W + alpha nu,   g = grad(W~),   nu = alpha nu - epsilon g,   W = W + nu.
+ *
+ * Fill lookahead[] with W~, call grad(lookahead, g, n, ctx) once, then
+ * update nu and W in place. */
+void ex_nesterov_step(double *W, double *nu, double *lookahead, double *g, size_t n, double alpha,
+                      double epsilon, ex_gradient_fn grad, void *ctx)
+{
+    /* BEGIN SOLUTION */
+    for (size_t i = 0; i < n; i++)
+        lookahead[i] = W[i] + alpha * nu[i];
+    grad(lookahead, g, n, ctx);
+    for (size_t i = 0; i < n; i++) {
+        nu[i] = alpha * nu[i] - epsilon * g[i];
+        W[i] += nu[i];
+    }
+    /* END SOLUTION */
+}
+
+/* ---- Exercise 3.2: Adam with bias correction ----------------------------------
+ * m and v start at 0, so after t steps of a constant gradient g they hold
+ * (1 - beta1^t) g and (1 - beta2^t) g^2: too small, by exactly the factors
+ * the bias correction divides by.  For every i:
+ *
+ *     m_i = beta1 m_i + (1 - beta1) g_i,        v_i = beta2 v_i + (1 - beta2) g_i^2,
+ *     w_i = w_i - alpha m^_i / (sqrt(v^_i) + eps),
+ *     with m^ = m / (1 - beta1^t) and v^ = v / (1 - beta2^t).
+ *
+ * t counts the steps, 1 for the first (pow(beta1, t) in math.h). */
+void ex_adam_step(double *w, double *m, double *v, const double *g, size_t n, long t, double alpha,
+                  double beta1, double beta2, double eps)
+{
+    /* BEGIN SOLUTION */
+    double correction1 = 1 - pow(beta1, (double)t), correction2 = 1 - pow(beta2, (double)t);
+    for (size_t i = 0; i < n; i++) {
+        m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+        v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+        w[i] -= alpha * (m[i] / correction1) / (sqrt(v[i] / correction2) + eps);
+    }
+    /* END SOLUTION */
+}
+
+/* ---- Exercise 3.3: clipping the gradient by its norm --------------------------
+ * Exploding gradients make cliffs in the loss; one step off a cliff can throw
+ * the weights far away.  Deck 001's remedy keeps the direction and limits the
+ * length: with ||g|| = sqrt(sum_i g_i^2),
+ *
+ *     if ||g|| > u:   g = g u / ||g||.
+ *
+ * Return ||g|| as it was before clipping (training logs print it). */
+double ex_clip_by_norm(double *g, size_t n, double u)
+{
+    /* BEGIN SOLUTION */
+    double norm = 0;
+    for (size_t i = 0; i < n; i++)
+        norm += g[i] * g[i];
+    norm = sqrt(norm);
+    if (norm > u)
+        for (size_t i = 0; i < n; i++)
+            g[i] *= u / norm;
+    return norm;
+    /* END SOLUTION */
+}
