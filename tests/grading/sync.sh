@@ -33,5 +33,17 @@ for dir in "$tmp"/*/; do
         fi
     done
 done
+# A file left in exercises/ after its solution was removed or renamed.
+for file in "$top_srcdir"/exercises/*/*; do
+    chapter=$(basename "$(dirname "$file")")
+    name=$(basename "$file")
+    [ -d "$tmp/$chapter" ] || continue
+    if [ ! -e "$tmp/$chapter/$name" ]; then
+        n=$((n + 1))
+        echo "not ok $n - exercises/$chapter/$name comes from solutions/"
+        echo "# solutions/$chapter/ has no $name: delete exercises/$chapter/$name or restore its solution"
+        status=1
+    fi
+done
 echo "1..$n"
 exit $status
