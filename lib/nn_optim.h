@@ -4,8 +4,8 @@
  * of the same layout (nn_alloc_pieces); an optimizer keeps its state in a
  * third, so one step is one loop over n floats, whatever the network.
  *
- * The updates are torch.optim's, step for step (tests/ch03/test-optim-torch
- * replays trajectories written by tests/ref/optim_torch.py).  With g the
+ * The updates are torch.optim's, step for step (tests/lib/test-optim.c
+ * replays the trajectories written by tests/ref/optim_torch.py).  With g the
  * gradient, t = 1, 2, ... the step count and lr_t the learning rate of step t:
  *
  *   weight decay (all):  g <- g + wd p                   (an L2 penalty wd/2 ||p||^2)

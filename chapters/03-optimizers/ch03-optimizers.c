@@ -798,8 +798,13 @@ static path_result run_path(const surface *s, int k, int steps, FILE *f)
             res.steps_to_tol = t;
         if (t == steps)
             break;
-        if (nn_optim_step(&opt, p, g) != NN_OK ||
-            nn_optim_check_loss(&opt, value = surface_value(s, p, g), 1e3, 1e6) != NN_OK) {
+        if (nn_optim_step(&opt, p, g) != NN_OK) {
+            res.diverged_step = opt.t;
+            break;
+        }
+        value = surface_value(s, p, g);
+        /* Every surface starts below 1e3: a loss past 1e9 has exploded. */
+        if (nn_optim_check_loss(&opt, value, 1e3, 1e6) != NN_OK) {
             res.diverged_step = opt.t;
             break;
         }
@@ -1458,7 +1463,8 @@ static double best_stable_run(const regression_data *r, int epochs, uint64_t see
 {
     double lr = 1;
     *tried = 0;
-    for (int k = 0; k < 30; k++, lr /= (k % 2 ? 10.0 / 3 : 3)) {
+    for (int k = 0; k < 30; k++) {
+        lr = pow(10.0, -(k / 2)) * (k % 2 ? 0.3 : 1);       /* 1, 0.3, 0.1, 0.03, ... */
         (*tried)++;
         lr_result res = learning_rate_run(r, lr, 0, epochs, seed, loss, NULL);
         if (!res.diverged_step) {
