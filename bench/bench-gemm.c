@@ -13,8 +13,10 @@
  * shared machine it is noisy.  `make bench` builds and runs it. */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nnlab.h"
 
@@ -66,6 +68,20 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* --cpu-time: time one-thread runs by the CPU time of the calling thread
+ * (all three libraries compute in it when set to one thread) instead of the
+ * wall clock.  On a busy machine the wall clock also counts the time the
+ * thread waited for a core; its CPU time does not. */
+static int use_cpu_time;
+
+static double now(void)
+{
+    struct timespec t;
+    if (use_cpu_time && clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0)
+        return t.tv_sec + 1e-9 * t.tv_nsec;
+    return nn_seconds();
+}
+
 /* Median GFLOP/s of `repeats` timings of `calls` calls each. */
 static double gflops(gemm_fn *gemm, const shape *s, const float *A, const float *B, float *C,
                      int calls, int repeats)
@@ -75,10 +91,10 @@ static double gflops(gemm_fn *gemm, const shape *s, const float *A, const float 
     double seconds[16];
     gemm(s->trans_a, s->trans_b, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, s->beta, C, ldc);
     for (int r = 0; r < repeats; r++) {
-        double t0 = nn_seconds();
+        double t0 = now();
         for (int c = 0; c < calls; c++)
             gemm(s->trans_a, s->trans_b, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, s->beta, C, ldc);
-        seconds[r] = (nn_seconds() - t0) / calls;
+        seconds[r] = (now() - t0) / calls;
     }
     qsort(seconds, (size_t)repeats, sizeof seconds[0], compare_doubles);
     return 2.0 * s->M * s->N * s->K / seconds[repeats / 2] / 1e9;
@@ -91,6 +107,19 @@ static int calls_for(const shape *s, double gflops_guess, double target)
     double one = 2.0 * s->M * s->N * s->K / (gflops_guess * 1e9);
     int calls = (int)(target / one);
     return calls < 1 ? 1 : calls;
+}
+
+/* The load average, so a reader can tell a busy machine's numbers from a
+ * quiet one's: above the core count, threads queue for a core. */
+static void print_load(const char *when)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double load;
+    if (!f)
+        return;
+    if (fscanf(f, "%lf", &load) == 1)
+        printf("load average %s: %.2f\n", when, load);
+    fclose(f);
 }
 
 static void set_threads(int n)
@@ -109,6 +138,8 @@ int main(int argc, char **argv)
     int repeats = 7;
     nn_option options[] = {
         NN_OPT_INT("repeats", "N", "timed repeats per kernel (the median is reported)", &repeats, 1, 15),
+        NN_OPT_FLAG("cpu-time", "time one-thread runs by the thread's CPU time, not the wall clock",
+                    &use_cpu_time),
         NN_OPT_END,
     };
     nn_common common;
@@ -126,7 +157,9 @@ int main(int argc, char **argv)
 #else
     printf("OpenBLAS: not linked (configure --with-blas to compare against it)\n");
 #endif
-    printf("GFLOP/s, median of %d, 1 thread unless marked:\n\n", repeats);
+    print_load("before");
+    printf("GFLOP/s, median of %d, 1 thread unless marked%s:\n\n", repeats,
+           use_cpu_time ? ", timed by the thread's CPU time" : "");
     printf("%-14s %-17s %-5s %-12s %7s %8s %8s %6s %12s\n", "shape", "call", "op", "M x N x K",
            "naive", "nn_gemm", "OpenBLAS", "ratio", "nn_gemm");
     printf("%-14s %-17s %-5s %-12s %7s %8s %8s %6s %9d th\n", "", "", "", "", "", "", "", "",
@@ -152,7 +185,10 @@ int main(int argc, char **argv)
         snprintf(ratio_col, sizeof ratio_col, "%.2f", fast / blas);
 #endif
         set_threads(default_threads);
+        int cpu_time = use_cpu_time;
+        use_cpu_time = 0;   /* several threads: only the wall clock makes sense */
         double threaded = gflops(nn_gemm, s, A, B, C, calls_for(s, 80, 0.05), repeats);
+        use_cpu_time = cpu_time;
 
         char dims[32];
         snprintf(dims, sizeof dims, "%dx%dx%d", s->M, s->N, s->K);
@@ -165,5 +201,6 @@ int main(int argc, char **argv)
         free(C);
     }
     printf("\nratio = nn_gemm / OpenBLAS, both on 1 thread.\n");
+    print_load("after");
     return 0;
 }
