@@ -1348,7 +1348,8 @@ static void section_initialization(const nn_dataset *train, const nn_dataset *te
     }
     nn_fig_cmd(&fig, "set multiplot layout 2,2 title 'Per-layer statistics under each initialization "
                      "(zero: all exactly 0, not drawn on a log scale)'");
-    nn_fig_cmd(&fig, "set logscale y; set xlabel 'layer l'; set key bottom left");
+    nn_fig_cmd(&fig, "set logscale y; set xlabel 'layer l (%d: the output layer, its logits z)'; set key bottom left",
+               depth + 1);
     for (int a = 0; a < 2; a++) {
         const char *name = nn_act_name(acts[a]);
         nn_fig_cmd(&fig, "set title '%s: std of the activations a^l'", name);
