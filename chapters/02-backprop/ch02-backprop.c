@@ -1272,9 +1272,10 @@ static int real_data_run(real_result *res, const char *title, const char *fig_na
                              "noenhanced", title, arch);
             nn_fig_cmd(&fig, "set xlabel 'epoch'\nset ylabel 'cross-entropy loss'");
             nn_fig_cmd(&fig, "set xrange [0.5:%d.5]\nset key top right", epochs);
-            nn_fig_cmd(&fig, "plot '%s' using 1:2 with linespoints ls 1 title 'train (mean over "
-                             "the epoch)', '' using 1:3 with linespoints ls 2 title 'test (end of "
-                             "epoch)'", path);
+            if (epochs <= 25)
+                nn_fig_cmd(&fig, "set xtics 1");
+            nn_fig_cmd(&fig, "plot '%s' using 1:2 with linespoints ls 1 title 'train', '' using 1:3 "
+                             "with linespoints ls 2 title 'test'", path);
             nn_fig_cmd(&fig, "set ylabel 'test accuracy (%%)'\nset key bottom right");
             nn_fig_cmd(&fig, "plot '%s' using 1:(100*$4) with linespoints ls 3 title 'test "
                              "accuracy'", path);
@@ -1323,15 +1324,17 @@ static void figure_activations(void)
     const char *path = nn_fig_path(&fig, NULL);
     static const char *const titles[6] = {"sigmoid", "tanh", "ReLU", "leaky ReLU (0.01)",
                                           "ELU", "maxout (3 pieces)"};
+    /* ReLU is drawn thick: leaky ReLU and ELU coincide with it on one side each */
+    static const char *const widths[6] = {"", "", " lw 6", "", "", ""};
     nn_fig_cmd(&fig, "set multiplot layout 1,2\nset xlabel 'z'\nset key top left");
     nn_fig_cmd(&fig, "set title 'f(z)'\nset yrange [-1.5:3]");
     for (int k = 0; k < 6; k++)
-        nn_fig_cmd(&fig, "%s '%s' using 1:%d with lines ls %d title '%s'%s", k ? "    " : "plot",
-                   path, k + 2, k + 1, titles[k], k < 5 ? ", \\" : "");
+        nn_fig_cmd(&fig, "%s '%s' using 1:%d with lines ls %d%s title '%s'%s", k ? "    " : "plot",
+                   path, k + 2, k + 1, widths[k], titles[k], k < 5 ? ", \\" : "");
     nn_fig_cmd(&fig, "set title \"f'(z)\"\nset yrange [-0.7:1.7]");
     for (int k = 0; k < 6; k++)
-        nn_fig_cmd(&fig, "%s '%s' using 1:%d with lines ls %d title '%s'%s", k ? "    " : "plot",
-                   path, k + 8, k + 1, titles[k], k < 5 ? ", \\" : "");
+        nn_fig_cmd(&fig, "%s '%s' using 1:%d with lines ls %d%s title '%s'%s", k ? "    " : "plot",
+                   path, k + 8, k + 1, widths[k], titles[k], k < 5 ? ", \\" : "");
     nn_fig_cmd(&fig, "unset multiplot");
     check_figure(&fig);
 }
@@ -1460,7 +1463,7 @@ int main(int argc, char **argv)
         nn_fig_cmd(&fig, "set title 'NOT gate from the saturated start x = -1, w = 5, b = 0 "
                          "(target y = 1)'");
         nn_fig_cmd(&fig, "set xlabel 'gradient step (learning rate 1)'\nset ylabel 'output a = "
-                         "sigma(w x + b)'\nset yrange [0:1.05]\nset key bottom right");
+                         "sigma(w x + b)'\nset yrange [0:1.05]\nset key at graph 0.62, graph 0.35 right");
         nn_fig_cmd(&fig, "plot '%s' using 1:3 with lines ls 2 title 'cross-entropy: dl/dz = a - "
                          "y', '' using 1:2 with lines ls 1 title \"squared loss: dl/dz = 2 (a - "
                          "y) sigma'(z)\"", nn_fig_path(&fig, NULL));
@@ -1533,12 +1536,15 @@ int main(int argc, char **argv)
         if (nn_fig_begin_sized(&fig, CHAPTER, "boundaries", count > 1 ? 1000 : 600,
                                count > 1 ? 900 : 520) != NN_OK)
             nn_die_last();
-        nn_fig_cmd(&fig, "@nn_palette_diverging\nset cbrange [0:1]\nset size ratio -1");
+        /* a pale version of the style's diverging palette, so that the points,
+         * in the class colours, stand out on it */
+        nn_fig_cmd(&fig, "set palette defined (0 '#9CC3E0', 0.5 '#F7F7F7', 1 '#F2B48C')\n"
+                         "set cbrange [0:1]\nset size ratio -1");
         nn_fig_cmd(&fig, "set xrange [-6:6]\nset yrange [-6:6]\nunset key\nunset grid");
         if (count > 1)
             nn_fig_cmd(&fig, "set multiplot layout 2,2 title 'decision boundaries of a "
-                             "2-16-16-1 %s network: colour = predicted probability of the "
-                             "orange class' noenhanced", nn_act_name(act));
+                             "2-16-16-1 %s network: background = predicted "
+                             "probability of class 1 (orange points)' noenhanced", nn_act_name(act));
         nn_say("8. Decision boundaries of a 2-%d-%d-1 %s network (figure boundaries), %d points "
                "(75%% train), noise %.1f:\n", PLAYGROUND_HIDDEN, PLAYGROUND_HIDDEN,
                nn_act_name(act), PLAYGROUND_POINTS, PLAYGROUND_NOISE);

@@ -15,3 +15,6 @@ EXTRA_tests_ch02_test_ch02_torch_DEPENDENCIES = chapters/02-backprop/ch02-backpr
 TESTS += $(CH02_TESTS)
 EXTRA_DIST += tests/ch02/test-ch02-run.sh tests/ch02/torch_reference.py \
 	tests/ch02/torch_reference.txt
+
+## Graded exercises (doc/EXERCISES.md): solutions/02-backprop -> exercises/02-backprop.
+EXERCISE_DIRS += exercises/02-backprop

@@ -1,0 +1,93 @@
+/* Chapter 2 exercises: activation slopes, reverse mode, a dense layer's
+ * backward pass, parameter counting.
+ *
+ * Replace each stub (the lines that call NN_TODO) with your code; the
+ * comment above each function says what it must do.  Check your work with
+ * `make check-ch02`, see a hint with `make hint EX=2.1`, and your score with
+ * `make grade`.  Chapter 2 (chapters/02-backprop/ch02-backprop.c) derives
+ * each of these: read it first, then write them without looking. */
+#include <math.h>
+#include <stddef.h>
+
+#include "nnlab.h"
+#include "ex02-backprop.h"
+
+/* ---- Exercise 2.1: derivatives of the activations -------------------------------
+ * Backpropagation multiplies by f'(z^l) at every layer (BP2).  Write f'(z):
+ *
+ *     sigmoid     f = 1 / (1 + e^-z)               f' = f (1 - f)
+ *     tanh        f = tanh z                        f' = 1 - f^2
+ *     relu        f = max(0, z)                     f' = 1 if z > 0 else 0
+ *     leaky relu  f = z if z > 0 else 0.01 z        f' = 1 if z > 0 else NN_LEAKY_SLOPE
+ *     elu         f = z if z > 0 else e^z - 1       f' = 1 if z > 0 else e^z
+ *
+ * f is NN_SIGMOID, NN_TANH, NN_RELU, NN_LEAKY_RELU or NN_ELU (nn_act.h);
+ * return 0 for any other value. */
+double ex_activation_slope(nn_activation f, double z)
+{
+    /* TODO(2.1): write your code here (read the comment above), then delete the NN_TODO line. */
+    NN_TODO("2.1");
+    (void)f;
+    (void)z;
+    return 0;
+}
+
+/* ---- Exercise 2.2: the logistic-regression graph in reverse mode -----------------
+ * Deck 001 cuts L = -y log p - (1 - y) log(1 - p), p = 1 / (1 + e^(-W X)) into
+ *
+ *     xi1 = -W X,  xi2 = e^xi1,  xi3 = 1 + xi2,  xi4 = 1 / xi3 = p,
+ *     xi5 = log xi4,  xi6 = 1 - xi4,  xi7 = log xi6,  L = -y xi5 - (1 - y) xi7.
+ *
+ * Evaluate the nodes forward (store L in *loss), then walk back from
+ * dL/dL = 1 to dL/dW, multiplying by each node's local derivative; where p
+ * feeds two nodes (xi5 and xi6), dL/dp is the sum of both paths.  At X = 3,
+ * y = 1, W = 3 the deck gets |dL/dW| = 3.7018e-4; mind the sign. */
+double ex_logistic_gradient(double X, double y, double W, double *loss)
+{
+    /* TODO(2.2): write your code here (read the comment above), then delete the NN_TODO line. */
+    NN_TODO("2.2");
+    (void)X;
+    (void)y;
+    (void)W;
+    (void)loss;
+    return 0;
+}
+
+/* ---- Exercise 2.3: a dense layer's backward pass ---------------------------------
+ * Forward was out[n][o] = sum_i in[n][i] W[o][i] + b[o] for a batch of B rows.
+ * By the chain rule, with d_out[n][o] = dL/d(out[n][o]):
+ *
+ *     dL/dW[o][i]  = sum_n d_out[n][o] in[n][i]        (BP4, summed over the batch)
+ *     dL/db[o]     = sum_n d_out[n][o]                 (BP3)
+ *     dL/din[n][i] = sum_o d_out[n][o] W[o][i]         (the (W^l)^T delta^l of BP2)
+ *
+ * ADD (+=) these into d_W, d_b and d_in (the caller clears them), and leave
+ * d_in alone when it is NULL.  Row-major: W[o][i] is W[o * I + i]. */
+void ex_dense_backward(double *d_in, double *d_W, double *d_b, const double *d_out,
+                       const double *in, const double *W, int B, int I, int O)
+{
+    /* TODO(2.3): write your code here (read the comment above), then delete the NN_TODO line. */
+    NN_TODO("2.3");
+    (void)d_in;
+    (void)d_W;
+    (void)d_b;
+    (void)d_out;
+    (void)in;
+    (void)W;
+    (void)B;
+    (void)I;
+    (void)O;
+}
+
+/* ---- Exercise 2.4: counting parameters -------------------------------------------
+ * Layer l has one weight from each of the n[l-1] units below to each of its
+ * n[l] units, and one bias per unit.  Deck 001's 2-4-4-1 network has
+ * 12 + 20 + 5 = 37.  Return the total for layer sizes n[0..L]. */
+long ex_count_parameters(int L, const int *n)
+{
+    /* TODO(2.4): write your code here (read the comment above), then delete the NN_TODO line. */
+    NN_TODO("2.4");
+    (void)L;
+    (void)n;
+    return 0;
+}

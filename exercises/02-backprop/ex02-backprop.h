@@ -1,0 +1,35 @@
+/* ex02-backprop.h: the functions of chapter 2's exercises.
+ *
+ * Notation of the decks: z the pre-activation, a = f(z) the activation,
+ * layer l computes z^l = W^l a^(l-1) + b^l with W^l stored (O, I) row-major
+ * (W[o * I + i] is the weight to output o from input i); deck 001's
+ * logistic-regression graph has p = 1 / (1 + e^(-W X)) and
+ * L = -y log p - (1 - y) log(1 - p). */
+#ifndef EX02_BACKPROP_H
+#define EX02_BACKPROP_H
+
+#include "nn_act.h"
+
+/* Exercise 2.1: f'(z) for f = sigmoid, tanh, relu, leaky relu (slope
+ * NN_LEAKY_SLOPE = 0.01 for z <= 0) and elu (alpha 1).  At z = 0 the kinked
+ * ones take their left derivative (relu'(0) = 0).  Any other f: return 0. */
+double ex_activation_slope(nn_activation f, double z);
+
+/* Exercise 2.2: the logistic-regression loss of one example by deck 001's
+ * computational graph, evaluated forward, then differentiated in reverse
+ * mode.  Returns dL/dW; stores L in *loss. */
+double ex_logistic_gradient(double X, double y, double W, double *loss);
+
+/* Exercise 2.3: the backward pass of a dense layer.  Forward was
+ *     out[n][o] = sum_i in[n][i] W[o][i] + b[o]      n < B, o < O, i < I.
+ * Given d_out = dL/d(out) (B, O), ADD into the gradients:
+ *     d_W (O, I) += dL/dW,   d_b (O) += dL/db,   d_in (B, I) += dL/d(in)
+ * and skip d_in when it is NULL (the first layer needs no dL/dx). */
+void ex_dense_backward(double *d_in, double *d_W, double *d_b, const double *d_out,
+                       const double *in, const double *W, int B, int I, int O);
+
+/* Exercise 2.4: the number of weights and biases of a fully connected
+ * network with layer sizes n[0] (inputs), n[1], ..., n[L] (outputs). */
+long ex_count_parameters(int L, const int *n);
+
+#endif
