@@ -24,7 +24,7 @@ GRADING_TESTS = tests/grading/sync.sh tests/grading/machinery.gsh
 TESTS += $(EX_TESTS) $(GRADING_TESTS)
 
 ## How exercise code is compiled: the same compiler and flags as the kit.
-EX_ENV = top_srcdir='$(top_srcdir)' CC='$(CC)' \
+EX_ENV = top_srcdir='$(abs_top_srcdir)' CC='$(CC)' \
 	CPPFLAGS='$(DEFS) -I$(top_builddir) $(AM_CPPFLAGS) $(CPPFLAGS)' \
 	CFLAGS='$(AM_CFLAGS) $(CFLAGS)' LDFLAGS='$(AM_LDFLAGS) $(LDFLAGS)' \
 	LIBS='$(LDADD) $(LIBS)' NNLAB_LIB='lib/libnnlab.a' \

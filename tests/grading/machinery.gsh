@@ -10,7 +10,7 @@
 #     (a submitted rubric is ignored), and grades.csv has one row per student.
 # Run by make check with the kit's compiler and flags in the environment.
 set -u
-top_srcdir=${top_srcdir:?}
+top_srcdir=$(cd "${top_srcdir:?}" && pwd)
 tools=$top_srcdir/tools
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-machinery.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -90,6 +90,7 @@ mkdir -p "$fake/tests/exercises" "$fake/exercises" "$fake/solutions"
 ln -s "$tools" "$fake/tools"
 ln -s "$top_srcdir/tests/exercises/01-perceptron.c" "$fake/tests/exercises/01-perceptron.c"
 cp -R "$top_srcdir/exercises/01-perceptron" "$fake/exercises/"
+chmod -R u+w "$fake/exercises"
 mkdir -p "$fake/exercises/99-broken"
 printf '# exercise points case\n9.1 5 anything\n' > "$fake/exercises/99-broken/rubric.txt"
 printf 'int broken(void) { return }\n' > "$fake/exercises/99-broken/broken.c"
