@@ -58,7 +58,8 @@
  *   - reordering the sum over k (as -ffast-math or a kernel that splits k
  *     over vector lanes would): the kit never uses either.
  * The generic path (SSE2, every x86-64) and the AVX2 path are one source
- * compiled twice; test-gemm checks they agree bit for bit.  With OpenMP,
+ * compiled twice (the SSE2 one doing each tile in two halves of columns, as
+ * its registers are half as wide); test-gemm checks they agree bit for bit.  With OpenMP,
  * threads share out whole columns of tiles of C and the packing work, so
  * each element is still computed by one thread in the order above: one
  * thread or several, same bits (test-gemm checks 1, 2 and 3).  Only NNLAB_GEMM=blas (OpenBLAS, which uses
@@ -110,7 +111,8 @@ void nn_gemm_naive(int trans_a, int trans_b, int M, int N, int K,
 /* ---- Block sizes ----------------------------------------------------------
  * MR x NR = 6 x 16: 12 AVX2 registers of 8 floats hold the tile, 2 more a
  * row of the B sliver and 1 the broadcast a_ik, of the 16 there are (the
- * classic BLIS Haswell shape).  KC = 256: a B sliver is 256 x 16 floats =
+ * classic BLIS Haswell shape; the SSE2 path does it in two 6 x 8 halves,
+ * see micro_kernel).  KC = 256: a B sliver is 256 x 16 floats =
  * 16 KiB, half an L1 cache.  MC = 96 (16 slivers): the A block is 96 KiB of
  * L2.  NC = 3072: the B block, 3 MiB, fits the shared cache; the kit's
  * shapes rarely have N > NC at all.  KC is part of the result (it fixes
@@ -199,44 +201,55 @@ GEMM_INLINE void pack_b_sliver(float *restrict dst, int trans_b, const float *B,
  *
  *     acc[i][j] = sum over k = 0 .. kc-1, in order, of a[k][i] * b[k][j]
  *
- * acc is a local array indexed by constants only once the i loop is
- * unrolled, so the compiler keeps it in registers; the j loop of NR
- * contiguous numbers becomes vector instructions (4 SSE or 2 AVX2 vectors
- * per row), each a_ik broadcast to all lanes.  Then the tile is written
- * back, only its valid rows and columns (rows x cols) at the edges:
- * overwrite (first K block, beta == 0): c = alpha acc, C not read;
- * otherwise c = alpha acc + beta c (beta is 1 after the first K block). */
+ * acc is a local array indexed by constants once the i loop is unrolled,
+ * so the compiler keeps it in registers; the j loop over contiguous numbers
+ * becomes vector instructions, each a_ik broadcast to all lanes.  The
+ * registers decide how many columns fit at once: AVX2 has 16 of 8 floats,
+ * enough for all 6 x 16 (12 registers, 2 for a row of B, 1 for a_ik); SSE2
+ * has 16 of 4 floats, so the generic path does the tile as two halves of
+ * 6 x 8, each over all of k.  `width` (NR or NR / 2) is a constant in each
+ * path, and the halves change when an element is computed, never how.
+ *
+ * Then the tile is written back, only its valid rows and columns (rows x
+ * cols) at the edges: overwrite (first K block, beta == 0): c = alpha acc,
+ * C not read; otherwise c = alpha acc + beta c (beta is 1 after the first
+ * K block). */
 GEMM_INLINE void micro_kernel(int kc, const float *restrict a, const float *restrict b,
                               float *restrict C, int ldc, int rows, int cols,
-                              float alpha, float beta, int overwrite)
+                              float alpha, float beta, int overwrite, const int width)
 {
-    float acc[MR][NR] = {{0.0f}};
-    for (int k = 0; k < kc; k++, a += MR, b += NR) {
+    for (int j0 = 0; j0 < cols; j0 += width) {
+        float acc[MR][NR] = {{0.0f}};
+        const float *a_k = a, *b_k = b + j0;
+        for (int k = 0; k < kc; k++, a_k += MR, b_k += NR) {
 #if defined(__GNUC__)
 #pragma GCC unroll 6
 #endif
-        for (int i = 0; i < MR; i++) {
-            const float a_ik = a[i];
-            for (int j = 0; j < NR; j++)
-                acc[i][j] += a_ik * b[j];
+            for (int i = 0; i < MR; i++) {
+                const float a_ik = a_k[i];
+                for (int j = 0; j < width; j++)
+                    acc[i][j] += a_ik * b_k[j];
+            }
         }
-    }
-    if (rows == MR && cols == NR) {
-        /* Whole tile: constant bounds, so these loops vectorise too. */
-        for (int i = 0; i < MR; i++) {
-            float *c = &C[(size_t)i * ldc];
-            if (overwrite)
-                for (int j = 0; j < NR; j++)
-                    c[j] = alpha * acc[i][j];
-            else
-                for (int j = 0; j < NR; j++)
-                    c[j] = alpha * acc[i][j] + beta * c[j];
-        }
-    } else {
-        for (int i = 0; i < rows; i++) {
-            float *c = &C[(size_t)i * ldc];
-            for (int j = 0; j < cols; j++)
-                c[j] = overwrite ? alpha * acc[i][j] : alpha * acc[i][j] + beta * c[j];
+        float *c0 = &C[j0];
+        if (rows == MR && j0 + width <= cols) {
+            /* Whole tile: constant bounds, so these loops vectorise too. */
+            for (int i = 0; i < MR; i++) {
+                float *c = &c0[(size_t)i * ldc];
+                if (overwrite)
+                    for (int j = 0; j < width; j++)
+                        c[j] = alpha * acc[i][j];
+                else
+                    for (int j = 0; j < width; j++)
+                        c[j] = alpha * acc[i][j] + beta * c[j];
+            }
+        } else {
+            const int n_cols = min_int(width, cols - j0);
+            for (int i = 0; i < rows; i++) {
+                float *c = &c0[(size_t)i * ldc];
+                for (int j = 0; j < n_cols; j++)
+                    c[j] = overwrite ? alpha * acc[i][j] : alpha * acc[i][j] + beta * c[j];
+            }
         }
     }
 }
@@ -262,11 +275,12 @@ static void scale_c(int M, int N, float beta, float *C, int ldc)
  * the only part whose speed depends on the instruction set, so it is the
  * part compiled once per code path (below). */
 GEMM_INLINE void tile_column(int kc, int mc, const float *a_pack, const float *b_sliver,
-                             float *C, int ldc, int cols, float alpha, float beta, int overwrite)
+                             float *C, int ldc, int cols, float alpha, float beta, int overwrite,
+                             const int width)
 {
     for (int ir = 0; ir < mc; ir += MR)
         micro_kernel(kc, &a_pack[(size_t)ir * KC], b_sliver, &C[(size_t)ir * ldc], ldc,
-                     min_int(MR, mc - ir), cols, alpha, beta, overwrite);
+                     min_int(MR, mc - ir), cols, alpha, beta, overwrite, width);
 }
 
 typedef void tile_column_fn(int kc, int mc, const float *a_pack, const float *b_sliver,
@@ -278,7 +292,7 @@ typedef void tile_column_fn(int kc, int mc, const float *a_pack, const float *b_
 static void tile_column_generic(int kc, int mc, const float *a_pack, const float *b_sliver,
                                 float *C, int ldc, int cols, float alpha, float beta, int overwrite)
 {
-    tile_column(kc, mc, a_pack, b_sliver, C, ldc, cols, alpha, beta, overwrite);
+    tile_column(kc, mc, a_pack, b_sliver, C, ldc, cols, alpha, beta, overwrite, NR / 2);
 }
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
@@ -287,7 +301,7 @@ __attribute__((target("avx2")))
 static void tile_column_avx2(int kc, int mc, const float *a_pack, const float *b_sliver,
                              float *C, int ldc, int cols, float alpha, float beta, int overwrite)
 {
-    tile_column(kc, mc, a_pack, b_sliver, C, ldc, cols, alpha, beta, overwrite);
+    tile_column(kc, mc, a_pack, b_sliver, C, ldc, cols, alpha, beta, overwrite, NR);
 }
 #endif
 
