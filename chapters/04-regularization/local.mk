@@ -9,3 +9,6 @@ tests_ch04_test_ch04_units_SOURCES = tests/ch04/test-ch04-units.c
 EXTRA_tests_ch04_test_ch04_units_DEPENDENCIES = chapters/04-regularization/ch04-regularization.c
 TESTS += $(CH04_TESTS)
 EXTRA_DIST += tests/ch04/test-ch04-run.sh
+
+## Graded exercises (doc/EXERCISES.md): solutions/04-regularization -> exercises/04-regularization.
+EXERCISE_DIRS += exercises/04-regularization

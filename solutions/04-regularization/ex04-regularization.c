@@ -1,0 +1,92 @@
+/* Chapter 4 exercises: the L1 penalty, inverted dropout, early stopping.
+ *
+ * Replace each stub (the lines that call NN_TODO) with your code; the
+ * comment above each function says what it must do.  Check your work with
+ * `make check-ch04`, see a hint with `make hint EX=4.1`, and your score with
+ * `make grade`.  Chapter 4 (chapters/04-regularization/ch04-regularization.c)
+ * explains each technique; lib/regularize.c has the library's versions:
+ * read them after you have written yours. */
+#include <math.h>
+
+#include "nnlab.h"
+#include "ex04-regularization.h"
+
+/* ---- Exercise 4.1: the L1 penalty and its subgradient -------------------------
+ * Deck 001 adds alpha Omega(W) to the loss, with Omega(W) = 1/2 ||W||_1, the
+ * sum of |W_i| halved.  Its derivative is alpha/2 sign(W_i): a constant pull
+ * toward zero whatever the size of the weight, which is why L1 makes weights
+ * exactly zero where L2 only makes them small.  |w| has no derivative at 0;
+ * use the subgradient 0 there, so a zero weight stays at zero.
+ *
+ * Return alpha Omega(W) and ADD the subgradient to dW (dW already holds the
+ * gradient of the data loss: do not overwrite it). */
+double ex_l1_penalty(double *dW, const double *W, size_t n, double alpha)
+{
+    /* BEGIN SOLUTION */
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        sum += fabs(W[i]);
+        dW[i] += 0.5 * alpha * (W[i] > 0 ? 1.0 : W[i] < 0 ? -1.0 : 0.0);
+    }
+    return 0.5 * alpha * sum;
+    /* END SOLUTION */
+}
+
+/* ---- Exercise 4.2: inverted dropout, forward and backward ----------------------
+ * The decks drop each unit with probability p during training and scale the
+ * weights by 1 - p at test time.  Inverted dropout moves the scaling into
+ * training: a kept unit is multiplied by 1/(1-p), so the expected output
+ * equals the input and the test-time network needs no change:
+ *
+ *     mask_i = 0 if u_i < p, else 1/(1-p);      out_i = mask_i in_i.
+ *
+ * The backward pass sends the gradient through the same mask, and ADDS:
+ *
+ *     d_in_i += mask_i d_out_i. */
+void ex_inverted_dropout_forward(double *out, double *mask, const double *in, const double *u, size_t n,
+                                 double p)
+{
+    /* BEGIN SOLUTION */
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = u[i] < p ? 0.0 : 1.0 / (1.0 - p);
+        out[i] = mask[i] * in[i];
+    }
+    /* END SOLUTION */
+}
+
+void ex_dropout_backward(double *d_in, const double *d_out, const double *mask, size_t n)
+{
+    /* BEGIN SOLUTION 4.2 */
+    for (size_t i = 0; i < n; i++)
+        d_in[i] += mask[i] * d_out[i];
+    /* END SOLUTION */
+}
+
+/* ---- Exercise 4.3: early stopping with patience ---------------------------------
+ * "Stop training when validation error stops decreasing" (deck 004).  The
+ * validation loss is noisy, so wait: keep the best loss seen so far and
+ * count the epochs since it improved; an epoch improves only with a loss
+ * strictly below the best.  When the count reaches `patience`, stop after
+ * that epoch.
+ *
+ * Example, patience 2:  losses 5 4 4.5 4.2 3 ...  -> best epoch 1, stop
+ * after epoch 3 (epochs 2 and 3 did not beat 4).
+ *
+ * Return the best epoch; set *stopped_epoch to the last epoch run. */
+int ex_early_stopping(const double *val_loss, int n_epochs, int patience, int *stopped_epoch)
+{
+    /* BEGIN SOLUTION */
+    int best = 0, since_best = 0;
+    for (int e = 1; e < n_epochs; e++) {
+        if (val_loss[e] < val_loss[best]) {
+            best = e;
+            since_best = 0;
+        } else if (++since_best >= patience) {
+            *stopped_epoch = e;
+            return best;
+        }
+    }
+    *stopped_epoch = n_epochs - 1;
+    return best;
+    /* END SOLUTION */
+}
