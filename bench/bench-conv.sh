@@ -52,6 +52,16 @@ awk '
     {
         printf "%-14s %9.3f %9.3f %9.3f %9.3f %8.2f %8.2f %8.2f\n", $1, $2, $3, tf[$1], tb[$1], \
                tf[$1] / $2, tb[$1] / $3, (tf[$1] + tb[$1]) / ($2 + $3)
+        # whole nets: the layers of a training step (the extra average pool is not one)
+        net = $1; sub(/\..*/, "", net)
+        if ($1 !~ /avgpool/) {
+            if (!(net in nn_net)) nets[n_nets++] = net
+            nn_net[net] += $2 + $3; torch_net[net] += tf[$1] + tb[$1]
+        }
     }
-    END { printf "times in ms, best of %d alternating runs; x = PyTorch time / nnlab time (above 1: nnlab faster)\n", rounds }
+    END {
+        for (i = 0; i < n_nets; i++)
+            printf "%-14s %19.3f %19.3f %26.2f\n", nets[i] " (all)", nn_net[nets[i]], \
+                   torch_net[nets[i]], torch_net[nets[i]] / nn_net[nets[i]]
+        printf "times in ms, best of %d alternating runs; x = PyTorch time / nnlab time (above 1: nnlab faster)\n", rounds }
 ' rounds="$rounds" "$tmp.torch" "$tmp.nn"
