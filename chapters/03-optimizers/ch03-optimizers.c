@@ -1688,12 +1688,12 @@ int main(int argc, char **argv)
     const char *only = "all";
     nn_option options[] = {
         NN_OPT_FLAG("full", "longer runs: more epochs and steps, a deeper network", &full),
-        NN_OPT_CHOICE("only", "SECTION", "run one section: all, gd, lr-test, optimizers, paths, digits, init, "
-                                         "gradients, normalization", &only, sections),
-        NN_OPT_DOUBLE("lr", "RATE", "the learning-rate test with this rate only (a diverging rate exits 1)", &lr,
+        NN_OPT_CHOICE("only", "SECTION", "run one section of the chapter", &only, sections),
+        NN_OPT_DOUBLE("lr", "RATE", "run only the learning-rate test, at this rate; a rate that diverges exits 1 "
+                      "(unset: the decks' 1, 0.1 and 0.01, in the whole program)", &lr,
                       1e-9, 1e6),
-        NN_OPT_INT("epochs", "N", "epochs on the digits (default 15, --full 60)", &epochs, 1, 10000),
-        NN_OPT_INT("steps", "N", "steps of each trajectory (default 1000, --full 5000)", &steps, 1, 1000000),
+        NN_OPT_INT("epochs", "N", "epochs on the digits (unset: 15, or 60 with --full)", &epochs, 1, 10000),
+        NN_OPT_INT("steps", "N", "steps of each trajectory (unset: 1000, or 5000 with --full)", &steps, 1, 1000000),
         NN_OPT_END};
     nn_common common;
     nn_cli_parse(argc, argv, "ch03-optimizers", "gradient descent, momentum, adaptive rates, initialization "
