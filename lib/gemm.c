@@ -59,10 +59,10 @@
  *     over vector lanes would): the kit never uses either.
  * The generic path (SSE2, every x86-64) and the AVX2 path are one source
  * compiled twice (the SSE2 one doing each tile in two halves of columns, as
- * its registers are half as wide); test-gemm checks they agree bit for bit.  With OpenMP,
- * threads share out whole columns of tiles of C and the packing work, so
- * each element is still computed by one thread in the order above: one
- * thread or several, same bits (test-gemm checks 1, 2 and 3).  Only NNLAB_GEMM=blas (OpenBLAS, which uses
+ * its registers are half as wide); test-gemm checks they agree bit for bit.
+ * With OpenMP, each thread takes a band of columns of C and computes it
+ * exactly as one thread would: one thread or several, same bits (test-gemm
+ * checks 1, 2 and 3).  Only NNLAB_GEMM=blas (OpenBLAS, which uses
  * FMA and its own blocking) gives different roundings; it is there for
  * comparison and is never the default. */
 #include <config.h>
@@ -75,6 +75,10 @@
 #include <string.h>
 
 #include "nn_core.h"
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 /* GCC never contracts a * b + c under -std=c11; clang does unless told. */
 #if defined(__clang__)
@@ -305,45 +309,35 @@ static void tile_column_avx2(int kc, int mc, const float *a_pack, const float *b
 }
 #endif
 
-/* The blocked GEMM, loops as in the sketch at the top of the file.
+/* The blocked GEMM, loops as in the sketch at the top of the file, for the
+ * columns j_begin .. j_end-1 of C (a multiple of NR apart, except at N).
  * a_pack holds one A block (MC x KC), b_pack one B block (KC x NC), both
- * in whole slivers.  With OpenMP the threads split the packing and the
- * columns of tiles; the barriers at the end of each "omp for" keep a block
- * from being repacked while another thread still reads it. */
-static void gemm_blocked(int trans_a, int trans_b, int M, int N, int K,
+ * in whole slivers. */
+static void gemm_blocked(int trans_a, int trans_b, int M, int j_begin, int j_end, int K,
                          float alpha, const float *A, int lda, const float *B, int ldb,
                          float beta, float *C, int ldc, float *a_pack, float *b_pack,
                          tile_column_fn *run_tile_column)
 {
-    const int parallel = (double)M * N * K >= GEMM_PARALLEL_MIN_MULADDS;
-    (void)parallel;
-    for (int j0 = 0; j0 < N; j0 += NC) {
-        const int nc = min_int(NC, N - j0);
+    for (int j0 = j_begin; j0 < j_end; j0 += NC) {
+        const int nc = min_int(NC, j_end - j0);
         const int n_b_slivers = (nc + NR - 1) / NR;
         for (int k0 = 0; k0 < K; k0 += KC) {
             const int kc = min_int(KC, K - k0);
             /* First K block: C = alpha A B + beta C; later ones add on top. */
             const int overwrite = k0 == 0 && beta == 0.0f;
             const float beta_block = k0 == 0 ? beta : 1.0f;
-            OMP(omp parallel if (parallel))
-            {
-                OMP(omp for schedule(static))
+            for (int s = 0; s < n_b_slivers; s++)
+                pack_b_sliver(&b_pack[(size_t)s * KC * NR], trans_b, B, ldb,
+                              k0, kc, j0 + s * NR, min_int(NR, nc - s * NR));
+            for (int i0 = 0; i0 < M; i0 += MC) {
+                const int mc = min_int(MC, M - i0);
+                for (int s = 0; s * MR < mc; s++)
+                    pack_a_sliver(&a_pack[(size_t)s * KC * MR], trans_a, A, lda,
+                                  i0 + s * MR, min_int(MR, mc - s * MR), k0, kc);
                 for (int s = 0; s < n_b_slivers; s++)
-                    pack_b_sliver(&b_pack[(size_t)s * KC * NR], trans_b, B, ldb,
-                                  k0, kc, j0 + s * NR, min_int(NR, nc - s * NR));
-                for (int i0 = 0; i0 < M; i0 += MC) {
-                    const int mc = min_int(MC, M - i0);
-                    const int n_a_slivers = (mc + MR - 1) / MR;
-                    OMP(omp for schedule(static))
-                    for (int s = 0; s < n_a_slivers; s++)
-                        pack_a_sliver(&a_pack[(size_t)s * KC * MR], trans_a, A, lda,
-                                      i0 + s * MR, min_int(MR, mc - s * MR), k0, kc);
-                    OMP(omp for schedule(static))
-                    for (int s = 0; s < n_b_slivers; s++)
-                        run_tile_column(kc, mc, a_pack, &b_pack[(size_t)s * KC * NR],
-                                        &C[(size_t)i0 * ldc + j0 + s * NR], ldc,
-                                        min_int(NR, nc - s * NR), alpha, beta_block, overwrite);
-                }
+                    run_tile_column(kc, mc, a_pack, &b_pack[(size_t)s * KC * NR],
+                                    &C[(size_t)i0 * ldc + j0 + s * NR], ldc,
+                                    min_int(NR, nc - s * NR), alpha, beta_block, overwrite);
             }
         }
     }
@@ -442,12 +436,30 @@ void nn_gemm(int trans_a, int trans_b, int M, int N, int K,
     if (path == PATH_AVX2)
         run_tile_column = tile_column_avx2;
 #endif
-    /* Packing buffers sized for the blocks this call needs, whole slivers. */
-    const int mc = min_int(MC, M), nc = min_int(NC, N);
-    float *a_pack = nn_malloc(sizeof(float) * (size_t)((mc + MR - 1) / MR * MR) * KC);
-    float *b_pack = nn_malloc(sizeof(float) * (size_t)((nc + NR - 1) / NR * NR) * KC);
-    gemm_blocked(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, a_pack, b_pack,
-                 run_tile_column);
-    free(a_pack);
-    free(b_pack);
+    /* With OpenMP, the threads split C into bands of whole NR-column
+     * slivers and each runs the blocked GEMM on its own band with its own
+     * packing buffers: no thread waits for another until the end (on a busy
+     * machine every wait can cost a whole time slice), and each element of
+     * C is computed by one thread exactly as with one.  Each thread packs
+     * all of A, M K copies, little next to its M N K / threads
+     * multiply-adds. */
+    const int n_slivers = (N + NR - 1) / NR;
+    int n_bands = 1;
+#if defined(_OPENMP)
+    if ((double)M * N * K >= GEMM_PARALLEL_MIN_MULADDS && !omp_in_parallel())
+        n_bands = min_int(omp_get_max_threads(), n_slivers);
+#endif
+    OMP(omp parallel for num_threads(n_bands) schedule(static) if (n_bands > 1))
+    for (int band = 0; band < n_bands; band++) {
+        const int j_begin = NR * (int)((long)n_slivers * band / n_bands);
+        const int j_end = min_int(N, NR * (int)((long)n_slivers * (band + 1) / n_bands));
+        /* Packing buffers sized for the blocks this band needs, whole slivers. */
+        const int mc = min_int(MC, M), nc = min_int(NC, j_end - j_begin);
+        float *a_pack = nn_malloc(sizeof(float) * (size_t)((mc + MR - 1) / MR * MR) * KC);
+        float *b_pack = nn_malloc(sizeof(float) * (size_t)((nc + NR - 1) / NR * NR) * KC);
+        gemm_blocked(trans_a, trans_b, M, j_begin, j_end, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                     a_pack, b_pack, run_tile_column);
+        free(a_pack);
+        free(b_pack);
+    }
 }
