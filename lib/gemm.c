@@ -43,18 +43,18 @@
  * computed by one fixed sequence of float operations, whatever the CPU:
  *
  *     for each block of K, k0 = 0, KC, 2 KC, ... (KC is a constant):
- *         acc = 0;  for k = k0 .. k0+KC-1 in order:  acc = acc + a_ik * b_kj
+ *         acc = 0;  for k = k0 .. min(K, k0+KC)-1 in order:  acc = acc + a_ik * b_kj
  *         first block:   c = alpha * acc            (beta == 0: C is not read)
  *                        c = alpha * acc + beta * c  (beta != 0)
  *         later blocks:  c = alpha * acc + c
  *
- * A vector instruction does this for NR neighbouring j at once, lane by
- * lane, so the vector width changes the speed and never the result.  Two
+ * A vector instruction does this for 4 (SSE2) or 8 (AVX2) neighbouring j
+ * at once, lane by lane, so the vector width changes the speed and never the result.  Two
  * things would change it, and are excluded:
  *   - fused multiply-add (a * b + c rounded once instead of twice): the
  *     AVX2 path below is compiled for "avx2" only, which has no FMA
- *     instructions, and -std=c11 forbids the compiler to contract a * b + c
- *     anyway;
+ *     instructions, and the compiler may not contract a * b + c anyway
+ *     (GCC does not under -std=c11; clang is told so below);
  *   - reordering the sum over k (as -ffast-math or a kernel that splits k
  *     over vector lanes would): the kit never uses either.
  * The generic path (SSE2, every x86-64) and the AVX2 path are one source
