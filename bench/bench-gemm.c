@@ -6,8 +6,8 @@
  * that over the median wall time of several timed repeats, after a warm-up
  * call that faults in the pages and fills the caches.  Every library runs on
  * one thread (OpenMP and OpenBLAS both set to 1), so the ratio compares the
- * kernels, not the core count; one more column shows nn_gemm with the
- * OpenMP threads it gets by default.
+ * kernels, not the core count; one more column shows nn_gemm with one
+ * OpenMP thread per core (or OMP_NUM_THREADS of them).
  *
  * Not part of make check: a timing says nothing about correctness, and on a
  * shared machine it is noisy.  `make bench` builds and runs it. */
@@ -147,9 +147,16 @@ int main(int argc, char **argv)
                  "GFLOP/s of nn_gemm, nn_gemm_naive and OpenBLAS on the kit's GEMM shapes",
                  options, &common);
 
+    /* The last column: nn_gemm on all the cores OpenMP sees (nn_gemm uses
+     * threads only when OMP_NUM_THREADS is set; see nn_gemm.h). */
     int default_threads = 1;
 #if defined(_OPENMP)
     default_threads = omp_get_max_threads();
+    if (!getenv("OMP_NUM_THREADS")) {
+        char count[16];
+        snprintf(count, sizeof count, "%d", default_threads);
+        setenv("OMP_NUM_THREADS", count, 1);
+    }
 #endif
     printf("nn_gemm path: %s (NNLAB_GEMM selects generic or avx2)\n", nn_gemm_path());
 #if defined(HAVE_BLAS)

@@ -60,9 +60,9 @@
  * The generic path (SSE2, every x86-64) and the AVX2 path are one source
  * compiled twice (the SSE2 one doing each tile in two halves of columns, as
  * its registers are half as wide); test-gemm checks they agree bit for bit.
- * With OpenMP, each thread takes a band of columns of C and computes it
- * exactly as one thread would: one thread or several, same bits (test-gemm
- * checks 1, 2 and 3).  Only NNLAB_GEMM=blas (OpenBLAS, which uses
+ * With OpenMP (used only when OMP_NUM_THREADS is set, see nn_gemm), each
+ * thread takes a band of columns of C and computes it exactly as one thread
+ * would: one thread or several, same bits (test-gemm checks 1, 2 and 3).  Only NNLAB_GEMM=blas (OpenBLAS, which uses
  * FMA and its own blocking) gives different roundings; it is there for
  * comparison and is never the default. */
 #include <config.h>
@@ -412,6 +412,21 @@ const char *nn_gemm_path(void)
     return path_names[path_in_use()];
 }
 
+#if defined(_OPENMP)
+/* Threads only on request.  OpenMP's default, one thread per core, is a
+ * poor one for the kit: `make -j2 check` runs two tests at once on two
+ * cores, and when threads outnumber free cores, libgomp's idle threads spin
+ * on the cores the working ones need (bench/README.md measured 10 times
+ * slower than one thread).  So nn_gemm uses omp_get_max_threads() threads
+ * only when OMP_NUM_THREADS is set, as in OMP_NUM_THREADS=2 ./ch02-backprop,
+ * and one otherwise. */
+static int threads_requested(void)
+{
+    const char *env = getenv("OMP_NUM_THREADS");
+    return env && *env;
+}
+#endif
+
 void nn_gemm(int trans_a, int trans_b, int M, int N, int K,
              float alpha, const float *A, int lda, const float *B, int ldb,
              float beta, float *C, int ldc)
@@ -446,7 +461,7 @@ void nn_gemm(int trans_a, int trans_b, int M, int N, int K,
     const int n_slivers = (N + NR - 1) / NR;
     int n_bands = 1;
 #if defined(_OPENMP)
-    if ((double)M * N * K >= GEMM_PARALLEL_MIN_MULADDS && !omp_in_parallel())
+    if ((double)M * N * K >= GEMM_PARALLEL_MIN_MULADDS && threads_requested() && !omp_in_parallel())
         n_bands = min_int(omp_get_max_threads(), n_slivers);
 #endif
     OMP(omp parallel for num_threads(n_bands) schedule(static) if (n_bands > 1))

@@ -33,7 +33,12 @@ void nn_gemm_naive(int trans_a, int trans_b, int M, int N, int K,
  * fastest of generic and avx2.
  *   nn_gemm_use_path: "auto", "generic", "avx2" or "blas"; NN_ERR with a
  *                     message when this CPU or build lacks that path.
- *   nn_gemm_path:     the name of the path nn_gemm uses now. */
+ *   nn_gemm_path:     the name of the path nn_gemm uses now.
+ *
+ * Threads: nn_gemm runs on one thread unless the environment variable
+ * OMP_NUM_THREADS is set (OMP_NUM_THREADS=2 ./program); then on that many,
+ * or as many as omp_set_num_threads() asked for since.  The results are the
+ * same bits whatever the number. */
 int nn_gemm_use_path(const char *name);
 const char *nn_gemm_path(void);
 

@@ -356,6 +356,8 @@ int main(void)
         nn_skip("this CPU has no AVX2", "the generic and AVX2 paths give identical bits");
     }
 #if defined(_OPENMP)
+    /* nn_gemm uses threads only when OMP_NUM_THREADS is set. */
+    setenv("OMP_NUM_THREADS", "1", 1);
     for (second_thread_count = 2; second_thread_count <= 3; second_thread_count++)
         nn_ok(same_bits_under(set_threads, "threads"),
               "OpenMP: 1 thread and %d threads give identical bits", second_thread_count);
