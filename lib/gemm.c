@@ -227,7 +227,7 @@ GEMM_INLINE void micro_kernel(int kc, const float *restrict a, const float *rest
         const float *a_k = a, *b_k = b + j0;
         for (int k = 0; k < kc; k++, a_k += MR, b_k += NR) {
 #if defined(__GNUC__)
-#pragma GCC unroll 6
+#pragma GCC unroll MR
 #endif
             for (int i = 0; i < MR; i++) {
                 const float a_ik = a_k[i];
