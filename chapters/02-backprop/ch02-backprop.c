@@ -1025,7 +1025,8 @@ static int mlp_train(mlp *net, const nn_dataset *train, const nn_dataset *test,
  * Playground's default, learning rate 0.1, 300 epochs) and map sigma(z^L),
  * the predicted probability of class 1, over the plane.  With ReLU units the
  * spiral is learned in that budget; with tanh (--activation tanh) it is
- * not yet: the boundary is still a rough S.  Inputs are divided by 5, the
+ * not yet (its accuracy stays far below ReLU's): tanh units start in their
+ * linear range and take longer to bend the boundary around the arms.  Inputs are divided by 5, the
  * sets' radius, so that they lie in about [-1, 1] like the features of
  * every other set in the kit. */
 static const char *const playground_names[] = {"circle", "xor", "gauss", "spiral", NULL};
@@ -1179,8 +1180,9 @@ static int approximation_run(double *mse, float *fit, int depth, int width, cons
  * seven hidden layers of 32 units, 10 outputs, initialised as section 2
  * says for its activation, sees 20 mini-batches of 64 digits; for each
  * layer we average ||dL/dW^l||, the size of the step gradient descent would
- * take there.  For the sigmoid it falls by a large factor per layer from the
- * output back to the input: the first layers hardly move.  For ReLU with He's
+ * take there.  For the sigmoid it falls by a factor of about 4 per layer
+ * (sigma' <= 1/4 at work) from the output back to the input: the first
+ * layers hardly move.  For ReLU with He's
  * initialisation it stays level.  A third curve, ReLU with the sigmoid's
  * N(0, 1/D), shows that the initialisation matters too: it is level as well,
  * but about ten times lower.  A ReLU zeroes half of its inputs, so with
@@ -1241,7 +1243,7 @@ static void gradient_norms(double *norms, nn_activation f, double gain, const nn
  * cores.  Plain SGD's test accuracy wobbles from epoch to epoch, because
  * the noise of the last steps is never averaged away: with batches of 64
  * the wobble is about a point and the final epoch of some seeds lands below
- * 88%; batches of 128 halve the noise of each step.  Chapter 3's
+ * 88%; batches of 128 halve the variance of each step's gradient.  Chapter 3's
  * learning-rate schedules calm it properly. */
 typedef struct {
     double accuracy, seconds_per_epoch;
