@@ -3,11 +3,7 @@
 prog="$top_builddir/ch01-perceptron"
 out=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-ch01.XXXXXX")
 trap 'rm -rf "$out"' EXIT
-n=0 failed=0
-check() { # check NAME STATUS: one TAP line, ok when STATUS is 0
-  n=$((n + 1))
-  if [ "$2" -eq 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; failed=$((failed + 1)); fi
-}
+. "$top_srcdir/tests/chapter-run-lib.sh"
 figures="boundary mistakes losses weight-norm"
 echo "1..29"
 
@@ -71,17 +67,7 @@ check "losses.dat holds max(0, -m) and log(1 + e^-m) (checked by awk)" $?
 test -s "$out/plots/nnlab.gp"
 check "the style is copied beside the scripts" $?
 
-if [ -n "$GNUPLOT" ]; then
-  ( cd "$out" && for f in $figures; do "$GNUPLOT" "plots/01-perceptron/$f.gp" || exit 1; done ) 2> "$out/gnuplot.txt"
-  status=$?
-  [ -s "$out/gnuplot.txt" ] && { sed 's/^/# /' "$out/gnuplot.txt"; status=1; }
-  for f in $figures; do
-    test -s "$out/plots/01-perceptron/$f.png" || status=1
-  done
-  check "gnuplot renders every figure without a warning" $status
-else
-  n=$((n + 1)); echo "ok $n - gnuplot renders every figure # SKIP gnuplot not installed"
-fi
+check_renders 01-perceptron $figures
 
 "$prog" --out "$out" --quiet > "$out/quiet.txt"
 test $? -eq 0 && ! test -s "$out/quiet.txt"
@@ -96,13 +82,6 @@ check "same seed, same summary and data" $?
   grep -q "perceptron (last w): *train 100.0%" "$out/iris.txt"
 check "iris-setosa (separable): the perceptron reaches 100% training accuracy" $?
 
-expect_usage() { # NAME ARGS...: exit 2 with a message and a usage line
-  name=$1; shift
-  "$prog" --out "$out" "$@" > /dev/null 2> "$out/err.txt"
-  status=$?
-  [ $status -eq 2 ] && grep -q "error:" "$out/err.txt" && grep -q "usage:" "$out/err.txt"
-  check "$name exits 2 with a message and a usage line" $?
-}
 expect_usage "--epochs 0" --epochs 0
 expect_usage "--epochs -1" --epochs -1
 expect_usage "--lr -0.5" --lr -0.5

@@ -3,11 +3,7 @@
 prog="$top_builddir/ch02-backprop"
 out=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-ch02.XXXXXX")
 trap '[ -n "$KEEP" ] || rm -rf "$out"' EXIT
-n=0 failed=0
-check() { # check NAME STATUS
-  n=$((n + 1))
-  if [ "$2" -eq 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; failed=$((failed + 1)); fi
-}
+. "$top_srcdir/tests/chapter-run-lib.sh"
 figures="activations saturation boundaries approximation gradient-norms loss-digits loss-fashion"
 echo "1..19"
 
@@ -34,15 +30,7 @@ check "every figure script is written" $?
 head -n 1 "$out/plots/02-backprop/gradient-norms.dat" | grep -q '^# layer sigmoid relu_he'
 check "data files start with a header naming the columns" $?
 
-if [ -n "$GNUPLOT" ]; then
-  ( cd "$out" && for s in plots/02-backprop/*.gp; do "$GNUPLOT" "$s" || exit 1; done ) 2> "$out/gnuplot.txt"
-  status=$?
-  [ -s "$out/gnuplot.txt" ] && { sed 's/^/# /' "$out/gnuplot.txt"; status=1; }
-  test -s "$out/plots/02-backprop/boundaries.png" || status=1
-  check "gnuplot renders every figure without a warning" $status
-else
-  n=$((n + 1)); echo "ok $n - gnuplot renders every figure # SKIP gnuplot not installed"
-fi
+check_renders 02-backprop boundaries
 
 "$prog" --out "$out/again" $short > "$out/summary2.txt" 2>/dev/null
 sed 's/([0-9.]* s)//; s/[0-9.]* s per epoch//; s|/again||g' "$out/summary.txt" > "$out/a.txt"
@@ -54,13 +42,6 @@ check "same seed, same summary" $?
 test $? -eq 0 && ! test -s "$out/quiet.txt"
 check "--quiet prints nothing (and --dataset xor runs)" $?
 
-expect_usage() { # NAME ARGS...: exit 2 with an error and a usage line
-  name=$1; shift
-  "$prog" --out "$out" "$@" > /dev/null 2> "$out/err.txt"
-  status=$?
-  [ $status -eq 2 ] && grep -q "error:" "$out/err.txt" && grep -q "usage:" "$out/err.txt"
-  check "$name exits 2 with a message and a usage line" $?
-}
 expect_usage "--epochs 0" --epochs 0
 expect_usage "--epochs -3" --epochs -3
 expect_usage "--hidden 0" --hidden 0

@@ -3,11 +3,7 @@
 prog="$top_builddir/ch03-optimizers"
 out=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-ch03.XXXXXX")
 trap 'rm -rf "$out"' EXIT
-n=0 failed=0
-check() { # check NAME STATUS
-  n=$((n + 1))
-  if [ "$2" -eq 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; failed=$((failed + 1)); fi
-}
+. "$top_srcdir/tests/chapter-run-lib.sh"
 figures="batch-sizes learning-rate-test paths-ravine paths-rosenbrock paths-saddle digits-loss init-statistics
 exploding-vanishing feature-normalization batchnorm"
 echo "1..17"
@@ -31,15 +27,7 @@ check "every figure script is written" $missing
 head -n 1 "$out/plots/03-optimizers/digits-loss.dat" | grep -q '^# epoch sgd momentum nesterov adagrad rmsprop adadelta adam'
 check "data files start with a header naming the columns" $?
 
-if [ -n "$GNUPLOT" ]; then
-  ( cd "$out" && for f in $figures; do "$GNUPLOT" "plots/03-optimizers/$f.gp" || exit 1; done ) 2> "$out/gnuplot.txt"
-  status=$?
-  [ -s "$out/gnuplot.txt" ] && { sed 's/^/# /' "$out/gnuplot.txt"; status=1; }
-  for f in $figures; do test -s "$out/plots/03-optimizers/$f.png" || status=1; done
-  check "gnuplot renders every figure without a warning" $status
-else
-  n=$((n + 1)); echo "ok $n - gnuplot renders every figure # SKIP gnuplot not installed"
-fi
+check_renders 03-optimizers $figures
 
 "$prog" --out "$out/again" --epochs 3 --steps 200 > "$out/summary2.txt" 2>/dev/null
 sed 's|/again||' "$out/summary2.txt" | cmp -s "$out/summary.txt" -
@@ -49,13 +37,6 @@ check "same seed, same summary" $?
 test $? -eq 0 && ! test -s "$out/quiet.txt"
 check "--quiet prints nothing" $?
 
-expect_usage() { # NAME ARGS...: exit 2 with a message and a usage line
-  name=$1; shift
-  "$prog" --out "$out" "$@" > /dev/null 2> "$out/err.txt"
-  status=$?
-  [ $status -eq 2 ] && grep -q "error:" "$out/err.txt" && grep -q "usage:" "$out/err.txt"
-  check "$name exits 2 with a message and a usage line" $?
-}
 expect_usage "--lr -1" --lr -1
 expect_usage "--epochs 0" --epochs 0
 expect_usage "--only nonsense" --only nonsense

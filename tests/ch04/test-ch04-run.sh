@@ -3,11 +3,7 @@
 prog="$top_builddir/ch04-regularization"
 out=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-ch04.XXXXXX")
 trap 'rm -rf "$out"' EXIT
-n=0 failed=0
-check() { # check NAME CONDITION-STATUS
-  n=$((n + 1))
-  if [ "$2" -eq 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; failed=$((failed + 1)); fi
-}
+. "$top_srcdir/tests/chapter-run-lib.sh"
 echo "1..15"
 
 "$prog" --out "$out" --epochs 4 --train 100 > "$out/summary.txt" 2> "$out/err.txt"
@@ -23,17 +19,7 @@ check "data files start with a header naming the columns" $?
 test -s "$out/plots/nnlab.gp"
 check "the style is copied beside the scripts" $?
 
-if [ -n "$GNUPLOT" ]; then
-  ( cd "$out" && for s in plots/04-regularization/*.gp; do "$GNUPLOT" "$s" || exit 1; done ) 2> "$out/gnuplot.txt"
-  status=$?
-  [ -s "$out/gnuplot.txt" ] && { sed 's/^/# /' "$out/gnuplot.txt"; status=1; }
-  for f in capacity weights early-stopping regularizers augmentation boundaries; do
-    test -s "$out/plots/04-regularization/$f.png" || status=1
-  done
-  check "gnuplot renders every figure without a warning" $status
-else
-  n=$((n + 1)); echo "ok $n - gnuplot renders every figure # SKIP gnuplot not installed"
-fi
+check_renders 04-regularization capacity weights early-stopping regularizers augmentation boundaries
 
 "$prog" --out "$out" --epochs 4 --train 100 --quiet > "$out/quiet.txt"
 test $? -eq 0 && ! test -s "$out/quiet.txt"
@@ -44,13 +30,6 @@ sed 's/([0-9.]* s)//' "$out/summary.txt" > "$out/a.txt"; sed 's/([0-9.]* s)//; s
 cmp -s "$out/a.txt" "$out/b.txt"
 check "same seed, same summary" $?
 
-expect_usage() { # NAME ARGS...: exit 2 and a message
-  name=$1; shift
-  "$prog" --out "$out" "$@" > /dev/null 2> "$out/err.txt"
-  status=$?
-  [ $status -eq 2 ] && grep -q "error:" "$out/err.txt" && grep -q "usage:" "$out/err.txt"
-  check "$name exits 2 with a message and a usage line" $?
-}
 expect_usage "--epochs 0" --epochs 0
 expect_usage "--hidden 0" --hidden 0
 expect_usage "--lr -1" --lr -1

@@ -3,11 +3,7 @@
 prog="$top_builddir/ch06-pooling"
 out=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-ch06.XXXXXX")
 trap 'rm -rf "$out"' EXIT
-n=0
-check() { # check NAME STATUS
-  n=$((n + 1))
-  if [ "$2" -eq 0 ]; then echo "ok $n - $1"; else echo "not ok $n - $1"; fi
-}
+. "$top_srcdir/tests/chapter-run-lib.sh"
 echo "1..14"
 figures="pooled shift invariance"
 
@@ -26,15 +22,7 @@ check "every figure script is written" $ok
 head -n 1 "$out/plots/06-pooling/invariance.dat" | grep -q '^# shift none'
 check "data files start with a header" $?
 
-if [ -n "$GNUPLOT" ]; then
-  ( cd "$out" && for f in $figures; do "$GNUPLOT" "plots/06-pooling/$f.gp" || exit 1; done ) 2> "$out/gnuplot.txt"
-  status=$?
-  [ -s "$out/gnuplot.txt" ] && { sed 's/^/# /' "$out/gnuplot.txt"; status=1; }
-  for f in $figures; do test -s "$out/plots/06-pooling/$f.png" || status=1; done
-  check "gnuplot renders every figure without a warning" $status
-else
-  n=$((n + 1)); echo "ok $n - gnuplot renders every figure # SKIP gnuplot not installed"
-fi
+check_renders 06-pooling $figures
 
 "$prog" --out "$out" --images 100 --quiet > "$out/quiet.txt"
 test $? -eq 0 && ! test -s "$out/quiet.txt"
@@ -51,13 +39,6 @@ status=$?
 [ $status -eq 0 ] && grep -q "using toy images" "$out/toy-err.txt" && grep -q "no-such-dir" "$out/toy-err.txt"
 check "without Fashion-MNIST it says so and falls back to toy images" $?
 
-expect_usage() { # NAME ARGS...: exit 2 with a message and a usage line
-  name=$1; shift
-  "$prog" --out "$out" "$@" > /dev/null 2> "$out/err.txt"
-  status=$?
-  [ $status -eq 2 ] && grep -q "error:" "$out/err.txt" && grep -q "usage:" "$out/err.txt"
-  check "$name exits 2 with a message and a usage line" $?
-}
 expect_usage "--images 0" --images 0
 expect_usage "--images x" --images x
 expect_usage "an unknown option" --window 3
@@ -66,3 +47,4 @@ expect_usage "an unknown option" --window 3
 status=$?
 [ $status -eq 1 ] && grep -q "error:" "$out/err.txt"
 check "an unwritable --out exits 1 with a message" $?
+test "$failed" -eq 0
