@@ -1,0 +1,1 @@
+## chapters/07-cnn: chapter 7, the convolutional network.

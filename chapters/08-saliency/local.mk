@@ -1,0 +1,1 @@
+## chapters/08-saliency: chapter 8, saliency.

@@ -1,0 +1,1 @@
+## chapters/09-shap: chapter 9, SHAP values.
