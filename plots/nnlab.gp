@@ -33,14 +33,15 @@ if (nn_format eq "tex") {
     exit status 2
 }}}}
 
-# Line styles 1-8: a colour-blind-safe qualitative palette (Okabe-Ito).
+# Line styles 1-8: a colour-blind-safe qualitative palette (Okabe-Ito, with
+# its yellow, unreadable as a line on white, replaced by Tol's wine).
 set style line 1 lc rgb "#0072B2" lw 2 pt 7 ps 0.8
 set style line 2 lc rgb "#D55E00" lw 2 pt 5 ps 0.8
 set style line 3 lc rgb "#009E73" lw 2 pt 9 ps 0.8
 set style line 4 lc rgb "#CC79A7" lw 2 pt 11 ps 0.8
 set style line 5 lc rgb "#E69F00" lw 2 pt 13 ps 0.8
 set style line 6 lc rgb "#56B4E9" lw 2 pt 3 ps 0.8
-set style line 7 lc rgb "#F0E442" lw 2 pt 1 ps 0.8
+set style line 7 lc rgb "#882255" lw 2 pt 1 ps 0.8
 set style line 8 lc rgb "#000000" lw 2 pt 2 ps 0.8
 set style increment user
 
