@@ -543,12 +543,12 @@ static int section_learning_rate_test(const regression_data *r, const double *ra
                      "1e-6; 2 / lambda_max = %.3g)') noenhanced", h.stable_below);
     nn_fig_cmd(&fig, "names = '%s'", names);
     nn_fig_cmd(&fig, "data = '%s'", nn_fig_path(&fig, NULL));
-    nn_fig_cmd(&fig, "set title nn_text('first 20 updates: a rate above 2 / lambda_max explodes') noenhanced");
+    nn_fig_cmd(&fig, "set title 'the first 20 updates'");
     nn_fig_cmd(&fig, "set xlabel 'update step t'; set ylabel 'training loss E(w)'");
     nn_fig_cmd(&fig, "set logscale y; set format y nn_pow10; set xrange [0:20]; set key top left");
     nn_fig_cmd(&fig, "plot for [k=3:%d] data using 1:k with linespoints ls k-2 title word(names, k-2)", n_rates + 2);
-    nn_fig_cmd(&fig, "set title 'the rates that converge, all %d epochs'", epochs);
-    nn_fig_cmd(&fig, "set xlabel 'epoch'; set ylabel 'E(w) - E(w*)  (E(w*) = %.4f, normal equations)'", E_min);
+    nn_fig_cmd(&fig, "set title 'the rates that converge, %d epochs'", epochs);
+    nn_fig_cmd(&fig, "set xlabel 'epoch'; set ylabel 'E(w) - E(w*), E(w*) = %.4f'", E_min);
     nn_fig_cmd(&fig, "set xrange [0:%d]; set yrange [*:*]; set key top right", epochs);
     nn_fig_cmd(&fig, "E_min = %.10g", E_min);
     nn_fig_cmd(&fig, "clamp(v) = v > 1e-6 ? v : 1e-6");
@@ -1071,9 +1071,8 @@ static void section_paths(int steps)
             results[s][k] = run_path(sf, k, steps, f);
         }
         /* Contours: gnuplot evaluates f on a grid and writes its level lines
-         * to a table, then draws them under the paths (FIGURES.md). */
-        char contour_part[NN_FIG_PATH];
-        snprintf(contour_part, sizeof contour_part, "plots/%s/%s-contours.table", CHAPTER, name);
+         * to a table (a datablock, so no file is written beside the
+         * figure), then draws them under the paths (FIGURES.md). */
         /* The frame: the surface's own window, widened to hold every path
          * drawn (a momentum path may swing far out). */
         double range[4] = {sf->xrange[0], sf->xrange[1], sf->yrange[0], sf->yrange[1]};
@@ -1091,7 +1090,7 @@ static void section_paths(int steps)
         nn_fig_cmd(&fig, "set isosamples 150, 150; set samples 150, 150");
         nn_fig_cmd(&fig, "set contour base; unset surface; set view map");
         nn_fig_cmd(&fig, "set cntrparam levels discrete %s", sf->levels);
-        nn_fig_cmd(&fig, "set table '%s'", contour_part);
+        nn_fig_cmd(&fig, "set table $contours");
         nn_fig_cmd(&fig, "splot f(x, y)");
         nn_fig_cmd(&fig, "unset table; unset contour");
         nn_fig_cmd(&fig, "set size ratio -1");
@@ -1104,7 +1103,7 @@ static void section_paths(int steps)
             nn_fig_cmd(&fig, "%g %g", sf->minima[m][0], sf->minima[m][1]);
         nn_fig_cmd(&fig, "EOD");
         nn_fig_cmd(&fig, "$start << EOD\n%g %g\nEOD", sf->start[0], sf->start[1]);
-        nn_fig_cmd(&fig, "plot '%s' using 1:2 with lines lc rgb '#BBBBBB' lw 1 notitle, \\", contour_part);
+        nn_fig_cmd(&fig, "plot $contours using 1:2 with lines lc rgb '#BBBBBB' lw 1 notitle, \\");
         for (int k = 0; k < 7; k++)
             nn_fig_cmd(&fig, "  '%s' every ::0::%d using 2:3 with linespoints ls %d pi 10 title '%s (lr %g)', \\",
                        nn_fig_path(&fig, path_optimizers[k]), PATH_FIGURE_STEPS, k + 1, path_optimizers[k], sf->lr[k]);
