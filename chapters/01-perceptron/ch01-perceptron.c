@@ -449,9 +449,10 @@ static void line_as_unit_vector(const true_line *line, double *u)
  * and the direction w_t / ||w_t|| tends to u* (Soudry, Hoffer, Nacson,
  * Gunasekar and Srebro, "The implicit bias of gradient descent on separable
  * data", 2018).  Each tenfold increase in the number of steps then adds
- * log(10) / gamma to ||w||: for the separable set here, with gamma about
- * 0.1, about 23.  That is the asymptotic rate.  The run is far from it: in
- * 10^4 steps the examples beyond the support vectors still pull (their
+ * log(10) / gamma to ||w|| (the run prints gamma and log(10) / gamma for
+ * its separable set, whose gap of 0.1 makes gamma at least
+ * 0.1 / sqrt(1 + c^2)).  That is the asymptotic rate.  The run is far from
+ * it: in 10^4 steps the examples beyond the support vectors still pull (their
  * e^-m_i are not yet negligible) and ||w|| has not grown enough for the
  * exponential tail to dominate, so the increments per decade are still
  * rising towards log(10) / gamma.  The run prints the increments and checks

@@ -877,7 +877,7 @@ static void section_deck_forms(int steps)
     for (int m = 0; m < DECK_METHODS; m++)
         nn_say("   %-13s rate %-7g %9.2e\n", deck_method_names[m], deck_rates[m],
                compare_deck_and_lib((deck_method)m, deck_rates[m], 0, 0, steps));
-    nn_say("   %-13s rate %-7g %9.2e   (clipped to norm 10)\n", "momentum", 0.001,
+    nn_say("   %-13s rate %-7g %9.2e   (clipped to norm 10; clipping: section 7)\n", "momentum", 0.001,
            compare_deck_and_lib(DECK_MOMENTUM, 0.001, 10, 0, steps));
     nn_say("   %-13s rate %-7g %9.2e   (decay 0.01: lr / (1 + 0.01 t))\n", "sgd", 0.001,
            compare_deck_and_lib(DECK_SGD, 0.001, 0, 0.01, steps));
