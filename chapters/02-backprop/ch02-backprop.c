@@ -1164,6 +1164,7 @@ enum { PLAYGROUND_POINTS = 400, PLAYGROUND_HIDDEN = 16, PLAYGROUND_EPOCHS = 300,
 
 typedef struct {
     double train_accuracy, test_accuracy;
+    int n_test;
 } boundary_result;
 
 /* Trains on kind, writes the probability map and the points into the
@@ -1190,6 +1191,7 @@ static int playground_experiment(boundary_result *res, nn_fig *fig, const char *
     if (status == NN_OK) {
         mlp_evaluate(&net, &train, &loss, &res->train_accuracy);
         mlp_evaluate(&net, &test, &loss, &res->test_accuracy);
+        res->n_test = test.n;
         char part[64];
         snprintf(part, sizeof part, "%s-map", kind);
         FILE *map = nn_fig_data(fig, part, "x y probability_of_class_1");
@@ -1996,8 +1998,13 @@ int main(int argc, char **argv)
             boundary_result res;
             if (playground_experiment(&res, &fig, kind, act, &rng) != NN_OK)
                 nn_die_last();
-            nn_say("   %-7s train accuracy %5.1f%%  test accuracy %5.1f%%\n", kind,
-                   100 * res.train_accuracy, 100 * res.test_accuracy);
+            /* One split of 100 test points: the binomial standard error
+             * sqrt(p (1 - p) / n) says how far another split's test sample
+             * would typically move the number (training aside).  At 100% it
+             * would say 0; p (1 - p) is floored at 1/n, one point in n. */
+            double p = res.test_accuracy, se = sqrt(fmax(p * (1 - p), 1.0 / res.n_test) / res.n_test);
+            nn_say("   %-7s train accuracy %5.1f%%  test accuracy %5.1f%% (+- %.1f, the standard error of %d "
+                   "test points)\n", kind, 100 * res.train_accuracy, 100 * p, 100 * se, res.n_test);
             if (act == NN_RELU && strcmp(kind, "spiral") == 0)
                 nn_claim(res.test_accuracy >= 0.9, "relu-learns-spiral",
                          "with ReLU units the 2-16-16-1 network learns the spiral in the budget: test accuracy "
