@@ -59,6 +59,12 @@ nn_font(size) = sprintf("DejaVu Sans,%g", size)
 # cannot load packages, makes '|' active inside its own group and typesets
 # it as \textbar (\vert in math).
 nn_tex_bar = '\begingroup\lccode`\~=`\|\lowercase{\endgroup\def~}{\ifmmode\vert\else\textbar\fi}\catcode`\|=\active'
+# The same for '_' and '^', which in LaTeX text are errors ("Missing $"):
+# in math ($10^{-1}$, nn_pow10) they stay sub- and superscripts, in text
+# (an axis label 'x_1') they print as themselves.
+nn_tex_sub = '\begingroup\lccode`\~=`\_\lowercase{\endgroup\def~}{\ifmmode\sb\else\textunderscore\fi}\catcode`\_=\active'
+nn_tex_sup = '\begingroup\lccode`\~=`\^\lowercase{\endgroup\def~}{\ifmmode\sp\else\textasciicircum\fi}\catcode`\^=\active'
+nn_tex_header = nn_tex_bar . "\n" . nn_tex_sub . "\n" . nn_tex_sup
 
 if (nn_format eq "png") {
     set terminal pngcairo size nn_width, nn_height enhanced font nn_font(nn_font_png) linewidth nn_lw
@@ -84,9 +90,9 @@ if (nn_format eq "tex") {
 } else {
 if (nn_format eq "texinc") {
     if (nn_preset eq "slide") {
-        set terminal cairolatex pdf size nn_slide_in, nn_slide_in * nn_height / nn_width header nn_tex_bar
+        set terminal cairolatex pdf size nn_slide_in, nn_slide_in * nn_height / nn_width header nn_tex_header
     } else {
-        set terminal cairolatex pdf size nn_width/160.0, nn_height/160.0 header nn_tex_bar
+        set terminal cairolatex pdf size nn_width/160.0, nn_height/160.0 header nn_tex_header
     }
     nn_ext = "tex"
 } else {
@@ -136,8 +142,9 @@ set tics nomirror
 # Text that survives every format.  In the tex formats every label is typeset
 # by LaTeX, where _ and ^ outside math mode are errors, so scripts say
 #   set format y nn_pow10                      tick labels 10^n on a log axis
-#   plot ... title nn_text('train_loss')       a name with underscores
+#   plot ... title nn_text('train_loss')       text with _ % & # (escaped for LaTeX)
 nn_tex = (nn_format eq "tex" || nn_format eq "texinc")
 nn_pow10 = nn_tex ? '$10^{%L}$' : '10^{%L}'
-nn_text(s) = (!nn_tex || strstrt(s, "_") == 0) ? s : \
-    s[1:strstrt(s, "_") - 1] . '\_' . nn_text(s[strstrt(s, "_") + 1:])
+nn_tex_char(c) = c eq '_' ? '\_' : c eq '%' ? '\%' : c eq '&' ? '\&' : c eq '#' ? '\#' : c
+nn_tex_escape(s) = strlen(s) == 0 ? '' : nn_tex_char(s[1:1]) . nn_tex_escape(s[2:])
+nn_text(s) = nn_tex ? nn_tex_escape(s) : s

@@ -914,7 +914,7 @@ static void figure_mistakes(const mistake_log *log, const options *o)
     nn_fig_cmd(&fig, "set title 'synthetic sets (%d points; XOR: 4)'", o->points);
     nn_fig_cmd(&fig, "set offsets 0, 0, graph 0.3, 0");
     nn_fig_cmd(&fig, "plot '%s' using 1:2 with linespoints ls 1 title 'separable', \\", nn_fig_path(&fig, NULL));
-    nn_fig_cmd(&fig, "     '' using 1:3 with linespoints ls 2 title '10%% labels flipped', \\");
+    nn_fig_cmd(&fig, "     '' using 1:3 with linespoints ls 2 title nn_text('10%% labels flipped'), \\");
     nn_fig_cmd(&fig, "     '' using 1:5 with linespoints ls 5 title 'XOR-shaped cloud', \\");
     nn_fig_cmd(&fig, "     '' using 1:4 with linespoints ls 3 title 'XOR (4 rows)'");
     nn_fig_cmd(&fig, "unset key; set offsets 0, 0, graph 0.05, 0");
@@ -1040,7 +1040,7 @@ static void experiment_logistic(const synthetic_sets *sets, const options *o)
     nn_fig_cmd(&fig, "set key top left");
     nn_fig_cmd(&fig, "plot '%s' using 1:2 with lines ls 1 lw 3 title 'separable: ||w|| grows without bound', \\",
                nn_fig_path(&fig, NULL));
-    nn_fig_cmd(&fig, "     '' using 1:3 with lines ls 2 lw 3 title '10%% labels flipped: ||w|| settles', \\");
+    nn_fig_cmd(&fig, "     '' using 1:3 with lines ls 2 lw 3 title nn_text('10%% labels flipped: ||w|| settles'), \\");
     nn_fig_cmd(&fig, "     [%g:%d] %g + log(x / %d) / %g with lines ls 8 lw 1.5 dt 2 "
                      "title 'the asymptotic slope log(t)/gamma (gamma = %.3f), for comparison'",
                T / 10.0, T, sep_norms[T - 1], T, gamma, gamma);

@@ -1687,7 +1687,7 @@ static int real_data_run(real_result *res, const char *title, const char *fig_na
                              "of the batches (lags)', \\", path);
             nn_fig_cmd(&fig, "     '' using 1:4 with linespoints ls 1 title 'train, at the checkpoint', \\");
             nn_fig_cmd(&fig, "     '' using 1:5 with linespoints ls 2 title 'test, at the checkpoint'");
-            nn_fig_cmd(&fig, "set ylabel 'test accuracy (%%)'\nset key center right");
+            nn_fig_cmd(&fig, "set ylabel nn_text('test accuracy (%%)')\nset key center right");
             nn_fig_cmd(&fig, "set yrange [0:100]; set ytics 10");
             nn_fig_cmd(&fig, "plot '%s' using 1:(100*$6) with linespoints ls 3 title 'test accuracy', "
                              "%g with lines ls 8 dt 3 lw 1 title 'chance (1 in %d)'", path,
@@ -2012,7 +2012,7 @@ int main(int argc, char **argv)
             char map[64], points[64];
             snprintf(map, sizeof map, "%s-map", kind);
             snprintf(points, sizeof points, "%s-points", kind);
-            nn_fig_cmd(&fig, "set title '%s (test accuracy %.0f%%)'", kind,
+            nn_fig_cmd(&fig, "set title nn_text('%s (test accuracy %.0f%%)')", kind,
                        100 * res.test_accuracy);
             if (!all || !playground_names[k + 1])   /* the last panel draws the class legend */
                 nn_fig_cmd(&fig, "set key at screen 0.5, screen 0.01 center bottom vertical maxrows 1 nobox");
@@ -2156,7 +2156,7 @@ int main(int argc, char **argv)
         nn_fig_cmd(&fig, "set title 'gradient size per layer at initialisation (64-%dx%d-10, "
                          "digits)'", GRADNORM_WIDTH, GRADNORM_HIDDEN_LAYERS);
         nn_fig_cmd(&fig, "set xlabel 'layer l (1 = next to the input)'\nset ylabel "
-                         "'||dL/dW^l||'\nset logscale y\nset format y '10^{%%L}'\n"
+                         "'||dL/dW^l||'\nset logscale y\nset format y nn_pow10\n"
                          "set xtics 1\nset key bottom right");
         for (int c = 0; c < CURVES; c++)
             nn_fig_cmd(&fig, "%s '%s' using 1:%d with linespoints ls %d title '%s'%s",

@@ -152,13 +152,14 @@ if [ -n "$GNUPLOT" ] && [ -x "$GNUPLOT" ]; then
             echo '\begin{document}'
             [ $class = beamer ] && echo '\begin{frame}{A figure from nnlab}'
             echo "\\input{$figs/heatmap-slide.tex}"
+            echo "\\input{$figs/curve-slide.tex}"
             [ $class = beamer ] && echo '\end{frame}'
             echo '\end{document}'
         } >"$work/talk/talk.tex"
         (cd "$work/talk" && pdflatex -interaction=nonstopmode -halt-on-error talk.tex) >"$work/latex.log" 2>&1
         status=$?
         [ $status -eq 0 ] && [ -s "$work/talk/talk.pdf" ] && ! grep -q 'not found' "$work/talk/talk.log"
-        check $? "pdflatex: a $class document elsewhere inputs the texinc figure, its graphics found through \\graphicspath"
+        check $? "pdflatex: a $class document elsewhere inputs two texinc figures (bars, 10^n ticks, underscores), graphics found through \\graphicspath"
         [ $status -eq 0 ] || tail -n 20 "$work/latex.log" | sed 's/^/#   latex| /'
     else
         skip "pdflatex not installed" "a LaTeX document includes the texinc figure"
