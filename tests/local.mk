@@ -32,4 +32,4 @@ CORE_SHELL_TESTS = tests/lib/test-tap.sh tests/lib/test-cli.sh tests/lib/test-fi
 	tests/lib/test-ref-current.sh
 dist_check_SCRIPTS = $(CORE_SHELL_TESTS)
 TESTS += $(CORE_SHELL_TESTS)
-EXTRA_DIST += tests/chapter-run-lib.sh
+EXTRA_DIST += tests/chapter-run-lib.sh tests/data-rule-lib.sh

@@ -350,7 +350,9 @@ static const double table_filters[N_TABLE][9] = {
 };
 
 /* The image of sections 3, 6 and 8: item `index` of the Fashion-MNIST test
- * set, or, without the data set, a toy image (with a note saying so). */
+ * set, or, when the data set is not installed, a toy image (the kit's rule
+ * for missing and broken data is in nn_data.h).  A set can hold fewer items
+ * than --image asks for (a shortened copy): that is refused, never read past. */
 typedef struct {
     nn_dataset ds;
     int index;
@@ -358,19 +360,24 @@ typedef struct {
     int real;
 } image_source;
 
-static void load_images(image_source *src, const char *data_dir, int index, int count, nn_rng *rng)
+static void load_images(image_source *src, const nn_common *common, int index, int count, nn_rng *rng)
 {
+    int wanted = count > index + 1 ? count : index + 1;
     src->index = index;
-    if (nn_load_fashion_mnist(&src->ds, data_dir, 0, count > index + 1 ? count : index + 1) == NN_OK) {
-        src->real = 1;
+    src->real = nn_chapter_fashion_mnist(&src->ds, common, 0, wanted, "using toy images instead");
+    if (src->real && index >= src->ds.n) {
+        int held = src->ds.n;
+        nn_dataset_free(&src->ds);
+        nn_usage_error("--image %d: the Fashion-MNIST test set in %s holds only %d image%s "
+                       "(use --image 0..%d)", index, common->data_dir, held, held == 1 ? "" : "s",
+                       held - 1);
+    }
+    if (src->real) {
         src->label = nn_fashion_class_names[src->ds.y[index]];
         return;
     }
-    fprintf(stderr, "%s: note: %s\n%s: note: using toy images instead of Fashion-MNIST\n",
-            nn_program_name(), nn_last_error(), nn_program_name());
-    if (nn_make_toy_images(&src->ds, count > index + 1 ? count : index + 1, 28, 0.05, rng) != NN_OK)
+    if (nn_make_toy_images(&src->ds, wanted, 28, 0.05, rng) != NN_OK)
         nn_die_last();
-    src->real = 0;
     src->label = "toy image";
 }
 
@@ -856,7 +863,7 @@ int main(int argc, char **argv)
     nn_say("Chapter 5: convolution (seed %llu)\n", (unsigned long long)common.seed);
 
     image_source src;
-    load_images(&src, common.data_dir, index, batch, &rng);
+    load_images(&src, &common, index, batch, &rng);
     section_flip();
     section_worked_example();
     section_filter_table(&src);

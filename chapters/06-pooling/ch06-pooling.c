@@ -611,12 +611,9 @@ int main(int argc, char **argv)
     section_overlap_global();
 
     nn_dataset ds;
-    if (nn_load_fashion_mnist(&ds, common.data_dir, 0, n_images) != NN_OK) {
-        fprintf(stderr, "%s: note: %s\n%s: note: using toy images instead of Fashion-MNIST\n",
-                nn_program_name(), nn_last_error(), nn_program_name());
-        if (nn_make_toy_images(&ds, n_images, 28, 0.05, &rng) != NN_OK)
-            nn_die_last();
-    }
+    if (!nn_chapter_fashion_mnist(&ds, &common, 0, n_images, "using toy images instead") &&
+        nn_make_toy_images(&ds, n_images, 28, 0.05, &rng) != NN_OK)
+        nn_die_last();
     section_invariance(&ds, n_images);
     section_parameters();
     nn_say("\nFigures written under %s/plots/%s/ (%.1f s)\n", common.out_dir, CHAPTER,

@@ -4,7 +4,7 @@ prog="$top_builddir/ch06-pooling"
 out=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-ch06.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 . "$top_srcdir/tests/chapter-run-lib.sh"
-echo "1..14"
+echo "1..19"
 figures="pooled shift invariance"
 
 "$prog" --out "$out" --images 100 > "$out/summary.txt" 2> "$out/err.txt"
@@ -34,10 +34,12 @@ grep -v 'Figures written' "$out/summary2.txt" > "$out/b.txt"
 cmp -s "$out/a.txt" "$out/b.txt"
 check "same seed, same summary" $?
 
-"$prog" --out "$out/toy" --images 20 --data "$out/no-such-dir" > "$out/toy.txt" 2> "$out/toy-err.txt"
+NNLAB_DATA="$out/no-such-dir" "$prog" --out "$out/toy" --images 20 > "$out/toy.txt" 2> "$out/toy-err.txt"
 status=$?
 [ $status -eq 0 ] && grep -q "using toy images" "$out/toy-err.txt" && grep -q "no-such-dir" "$out/toy-err.txt"
-check "without Fashion-MNIST it says so and falls back to toy images" $?
+check "without Fashion-MNIST at the default location it says so and falls back to toy images" $?
+. "$top_srcdir/tests/data-rule-lib.sh"
+check_data_rule --images 20
 
 expect_usage "--images 0" --images 0
 expect_usage "--images x" --images x
