@@ -442,7 +442,8 @@ static void section_filter_table(const image_source *src)
     double identity_error = 0;
     for (int q = 0; q < 784; q++)
         identity_error = fmax(identity_error, fabs(outputs[q] - x[q]));
-    nn_say("   identity reproduces the image: max |difference| %g\n", identity_error);
+    nn_claim(identity_error == 0, "identity-copies", "the identity filter reproduces the image: max |difference| %g",
+             identity_error);
 
     /* Two facts the table's prose relies on, checked on the image and on a
      * ramp: sharpen = identity - Laplacian, and the Laplacian is 0 on a
@@ -576,9 +577,9 @@ static void section_output_size(const image_source *src)
     for (int i = 0; i < s2.H2; i++)
         for (int j = 0; j < s2.W2; j++)
             err = fmax(err, fabs(z2[i * s2.W2 + j] - z1[(2 * i) * s1.W2 + 2 * j]));
-    nn_say("   on the image: stride 1 gives %dx%d, stride 2 gives %dx%d, and the stride-2 map is\n"
-           "   every other entry of the stride-1 map (max |difference| %g)\n", s1.H2, s1.W2, s2.H2,
-           s2.W2, err);
+    nn_say("   on the image: stride 1 gives %dx%d, stride 2 gives %dx%d\n", s1.H2, s1.W2, s2.H2, s2.W2);
+    nn_claim(err == 0, "stride-2-every-other",
+             "the stride-2 map is every other entry of the stride-1 map: max |difference| %g", err);
     free(x);
     free(z1);
     free(z2);

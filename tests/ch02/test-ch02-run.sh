@@ -5,7 +5,7 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-ch02.XXXXXX")
 trap '[ -n "$KEEP" ] || rm -rf "$out"' EXIT
 . "$top_srcdir/tests/chapter-run-lib.sh"
 figures="activations saturation boundaries approximation gradient-norms loss-digits loss-fashion"
-echo "1..21"
+echo "1..22"
 
 # A short run: a small Fashion-MNIST subset when the data is installed.
 short="--epochs 2 --train 300"
@@ -60,7 +60,7 @@ status=$?
 [ $status -eq 0 ] && grep -q "Fashion-MNIST: skipped" "$out/out.txt" && grep -q "dataset-fashion-mnist" "$out/err.txt"
 check "missing Fashion-MNIST: the default run says it is skipped and how to get it, exit 0" $?
 . "$top_srcdir/tests/data-rule-lib.sh"
-data_rule_cases="none-given truncated" check_data_rule $short
+data_rule_cases="none-given quiet-note truncated" check_data_rule $short
 NNLAB_DATA="$out/nowhere" "$prog" --out "$out" --full --epochs 1 > /dev/null 2> "$out/err.txt"
 status=$?
 [ $status -eq 1 ] && grep -q "nowhere" "$out/err.txt"
