@@ -902,7 +902,12 @@ int nn_chapter_fashion_mnist(nn_dataset *ds, const nn_common *common, int train,
     }
     if (nn_load_fashion_mnist(ds, dir, train, limit) == NN_OK)
         return 1;
-    if (common->data_given || fashion_any_file_there(dir))
+    int any_file = fashion_any_file_there(dir);
+    if (common->data_given && !any_file)
+        nn_die(1, "--data %s: no Fashion-MNIST files there (it should hold %s-images-idx3-ubyte.gz "
+               "and the three other *-ubyte.gz files: check the directory, or leave out --data to use "
+               "$NNLAB_DATA or %s)", dir, train ? "train" : "t10k", NN_DEFAULT_FASHION_DIR);
+    if (common->data_given || any_file)
         nn_die_last();
     const char *env = getenv("NNLAB_DATA");
     fprintf(stderr, "%s: note: Fashion-MNIST is not installed: %s (%s) holds none of its files; "
