@@ -961,11 +961,11 @@ static void figure_augmentation(const splits *s)
 
 /* Sections 6-7 and the comparison: every regularizer on the same network,
  * same data, same epochs.  "Which regularizer is best?" depends on the data,
- * and on this small a set one split's test error moves by a point or more
- * from split to split, so each configuration is trained on three splits of
- * the digits (the chapter's, and two more drawn from seed + 1 and seed + 2),
- * each from its own initialisation, and the table gives the mean and the
- * spread (the sample standard deviation of the three).  One result worth
+ * and on this small a set one split's test error moves from split to split
+ * (the run prints by how much), so each configuration is trained on three
+ * splits of the digits (the chapter's, and two more drawn from seed + 1 and
+ * seed + 2), each from its own initialisation, and the table gives the mean
+ * and the spread (the sample standard deviation of the three).  One result worth
  * reading closely, checked by the run:
  *
  * - Augmentation by shifts makes test error WORSE on this set.  The digits
@@ -1173,8 +1173,9 @@ static double section_bagging(const splits *s, const options *o, int k, double *
  * "gauss" set is two well separated Gaussian clouds; of its 60 training
  * points, 9 (15%) get the wrong label, as happens in hand-labelled data, so
  * a stray point of one class sits inside the other's cloud.  A wide network
- * trained long without restraint fits most of them: it carves islands and
- * peninsulas of the wrong class around the stray points (ringed in black).  The same network with L2 and
+ * trained long without restraint goes after them: it carves islands and
+ * peninsulas of the wrong class around several stray points (ringed in
+ * black) and so fits more of the training set.  The same network with L2 and
  * dropout draws one smooth boundary between the clouds and gets the stray
  * points "wrong", which on new, correctly labelled points is right.  The run
  * counts the regions (connected areas of one predicted class on the plotted
