@@ -9,6 +9,8 @@ trap 'rm -rf "$out"' EXIT
 check "a short run exits 0" $?
 grep -q "Capacity" "$out/summary.txt" && grep -q "Early stopping" "$out/summary.txt" && grep -q "Bagging" "$out/summary.txt"
 check "the summary covers capacity, early stopping and bagging" $?
+grep -q "deck 001: \[3.2 2.0 1.8\] . \[2 -2.2 1.3\] = 4.34; \[0.5 0.2 0.1\] . \[2 -2.2 1.3\] = 0.69" "$out/summary.txt"
+check "the summary reproduces deck 001's sparse-representation products (4.34 and 0.69)" $?
 for f in capacity weights early-stopping regularizers augmentation boundaries; do
   test -s "$out/plots/04-regularization/$f.gp" || { echo "# missing $f.gp"; false; } || break
 done
