@@ -153,6 +153,7 @@ void nn_cli_parse(int argc, char **argv, const char *program, const char *summar
     common->data_dir = getenv("NNLAB_DATA") && *getenv("NNLAB_DATA") ? getenv("NNLAB_DATA")
                                                                       : NN_DEFAULT_FASHION_DIR;
     common->quiet = 0;
+    common->data_given = 0;
 
     opterr = 0;
     optind = 1;
@@ -174,6 +175,7 @@ void nn_cli_parse(int argc, char **argv, const char *program, const char *summar
             if (!*optarg)
                 nn_usage_error("--%s expects a directory, got an empty string", c == OPT_OUT ? "out" : "data");
             *(c == OPT_OUT ? &common->out_dir : &common->data_dir) = optarg;
+            common->data_given |= c == OPT_DATA;
             break;
         case OPT_QUIET: common->quiet = 1; break;
         case ':': nn_usage_error("option %s needs a value", argv[optind - 1]);

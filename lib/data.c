@@ -13,9 +13,11 @@
  *
  *     PATH: WHERE: WHAT IS WRONG (WHAT THAT MEANS: HOW TO FIX IT)
  *
- * and a return of NN_ERR, never a crash.  Files are read whole through
- * zlib's gzopen/gzread, which read gzip'd and plain files alike (zlib looks
- * at the first bytes, not at the name), then parsed from memory.
+ * and a return of NN_ERR, never a crash.  Files are read through zlib's
+ * gzopen/gzread, which read gzip'd and plain files alike (zlib looks at the
+ * first bytes, not at the name), never further than the real data sets'
+ * sizes allow (a small gzip file can inflate to gigabytes), then parsed from
+ * memory.
  *
  * Letters used below: n examples, d features per example, K classes. */
 #include "nn_data.h"
@@ -27,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -56,73 +59,116 @@ static const remedy fashion_files = {
     "download it again, or `apt-get install --reinstall dataset-fashion-mnist`",
 };
 
-/* Files larger than this are refused rather than read into memory: the
- * largest file the kit reads (Fashion-MNIST training images) is 47 MB. */
-#define MAX_FILE_BYTES ((size_t)1 << 31)
+/* Caps on what a reader accepts, from the sizes of the real data sets.  A
+ * gzip'd file can inflate a thousandfold (a "gzip bomb": 2 MB that inflates
+ * to 2 GB), so the caps bound the decompressed bytes, and a reader stops as
+ * soon as it passes them instead of reading the whole stream first.
+ *   - An IDX file holds exactly what its header promises; the largest the
+ *     kit reads, Fashion-MNIST's (and MNIST's) training images, promises
+ *     60000 x 28 x 28 = 47040000 bytes.  A header promising more is refused
+ *     before anything is read, and reading stops one byte past the promise.
+ *   - A table: the largest shipped one (breast_cancer.csv) inflates to under
+ *     130 kB; 64 MiB leaves room for a reader's own tables. */
+#define MAX_IDX_DATA_BYTES ((size_t)60000 * 28 * 28)
+#define MAX_TABLE_BYTES ((size_t)64 << 20)
 
-/* ---- Reading a whole file ------------------------------------------------- */
+/* ---- Reading a file ------------------------------------------------------- */
 
 static const char *status_text(const char *text) { return text ? text : "unknown error"; }
 
-/* Reads the (decompressed) contents of path into a new buffer with a
- * terminating '\0' after the len bytes.  A truncated gzip stream, a directory
- * or an unreadable file are errors, as is an empty file. */
-static int read_whole_file(const char *path, const remedy *fix, unsigned char **out, size_t *out_len)
+/* Opens path through zlib (gzip'd or plain, told apart by content).  A path
+ * that names a directory is refused here: it would otherwise open, fail at
+ * the first read, and be reported as a missing file. */
+static int open_data_file(const char *path, const remedy *fix, gzFile *out)
 {
+    struct stat st;
     *out = NULL;
-    *out_len = 0;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return nn_error("%s: is a directory, but a data file should be here (move the directory "
+                        "away and put the file in its place: %s)", path, fix->broken);
     errno = 0;
-    gzFile file = gzopen(path, "rb");
-    if (!file)
+    *out = gzopen(path, "rb");
+    if (!*out)
         return nn_error("%s: cannot open it: %s (%s)", path,
                         errno ? strerror(errno) : "out of memory", fix->missing);
+    return NN_OK;
+}
 
-    size_t cap = 1 << 16, len = 0;
-    unsigned char *buf = nn_malloc(cap);
-    for (;;) {
-        if (cap - len < (1 << 15)) {
-            if (cap >= MAX_FILE_BYTES) {
-                gzclose(file);
-                free(buf);
-                return nn_error("%s: larger than %zu bytes: not a data file the kit reads "
-                                "(check the path)", path, (size_t)MAX_FILE_BYTES);
-            }
-            cap *= 2;
-            unsigned char *grown = realloc(buf, cap);
-            if (!grown) {
-                gzclose(file);
-                free(buf);
-                return nn_error("%s: out of memory reading it (%zu bytes)", path, cap);
-            }
-            buf = grown;
-        }
-        int got = gzread(file, buf + len, (unsigned)(cap - len - 1));
-        if (got <= 0)
+/* Reads up to want bytes into buf; *got says how many came (fewer at the end
+ * of the data).  A damaged or truncated gzip stream or an I/O error is an
+ * error, with *got bytes read before it. */
+static int read_bytes(gzFile file, const char *path, const remedy *fix, unsigned char *buf,
+                      size_t want, size_t *got)
+{
+    *got = 0;
+    while (*got < want) {
+        size_t chunk = want - *got < (1u << 30) ? want - *got : (1u << 30);
+        int n = gzread(file, buf + *got, (unsigned)chunk);
+        if (n <= 0)
             break;
-        len += (size_t)got;
+        *got += (size_t)n;
     }
     /* gzread stops at the end of the data or at an error; only gzerror tells
      * which.  A gzip stream cut short reports Z_BUF_ERROR ("unexpected end of
-     * file"); a directory or an I/O error reports Z_ERRNO. */
+     * file"); an I/O error reports Z_ERRNO. */
     int status, saved_errno = errno;
     char why[128];
     snprintf(why, sizeof why, "%s", status_text(gzerror(file, &status)));
     if (status == Z_ERRNO)
         snprintf(why, sizeof why, "%s", strerror(saved_errno));
-    gzclose(file);
-    if (status != Z_OK && status != Z_STREAM_END) {
-        free(buf);
-        if (status == Z_BUF_ERROR)
-            return nn_error("%s: the gzip data ends early after %zu bytes (the file is truncated: %s)",
-                            path, len, fix->broken);
-        if (status == Z_DATA_ERROR)
-            return nn_error("%s: the gzip data is corrupt: %s (the file is damaged: %s)", path, why,
-                            fix->broken);
-        return nn_error("%s: cannot read it: %s (%s)", path, why, fix->missing);
+    if (status == Z_OK || status == Z_STREAM_END)
+        return NN_OK;
+    if (status == Z_BUF_ERROR)
+        return nn_error("%s: the gzip data ends early after %zu bytes (the file is truncated: %s)",
+                        path, *got, fix->broken);
+    if (status == Z_DATA_ERROR)
+        return nn_error("%s: the gzip data is corrupt: %s (the file is damaged: %s)", path, why,
+                        fix->broken);
+    return nn_error("%s: cannot read it: %s (%s)", path, why, fix->missing);
+}
+
+/* Reads the (decompressed) contents of path, at most max_len bytes, into a
+ * new buffer with a terminating '\0' after the len bytes.  More than max_len
+ * bytes, an empty file, a truncated gzip stream, a directory or an
+ * unreadable file are errors. */
+static int read_whole_file(const char *path, const remedy *fix, size_t max_len,
+                           unsigned char **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    gzFile file;
+    if (open_data_file(path, fix, &file) != NN_OK)
+        return NN_ERR;
+    size_t cap = 1 << 16, len = 0;
+    unsigned char *buf = nn_malloc(cap);
+    int status = NN_OK;
+    for (;;) {
+        size_t got;
+        status = read_bytes(file, path, fix, buf + len, cap - 1 - len, &got);
+        len += got;
+        if (status != NN_OK || len < cap - 1)
+            break;
+        if (len > max_len) {
+            status = nn_error("%s: holds more than %zu bytes once decompressed, more than any "
+                              "table the kit reads (a gzip bomb, or not a data file: check the path)",
+                              path, max_len);
+            break;
+        }
+        size_t grown_cap = 2 * cap > max_len + 2 ? max_len + 2 : 2 * cap;
+        unsigned char *grown = realloc(buf, grown_cap);
+        if (!grown) {
+            status = nn_error("%s: out of memory reading it (%zu bytes)", path, grown_cap);
+            break;
+        }
+        buf = grown;
+        cap = grown_cap;
     }
-    if (len == 0) {
+    gzclose(file);
+    if (status == NN_OK && len == 0)
+        status = nn_error("%s: the file is empty (it holds no data: %s)", path, fix->broken);
+    if (status != NN_OK) {
         free(buf);
-        return nn_error("%s: the file is empty (it holds no data: %s)", path, fix->broken);
+        return NN_ERR;
     }
     buf[len] = '\0';
     *out = buf;
@@ -176,12 +222,16 @@ static int parse_field(const csv_source *src, long line, int column, const char 
     double v = width < (int)sizeof field ? strtod(field, &stop) : 0;
     if (width >= (int)sizeof field || stop != field + width) {
         /* Quote at most 40 characters, with bytes that would garble a
-         * terminal (binary data) shown as '?'. */
-        char shown[48];
-        int n_shown = width < 40 ? width : 40;
-        for (int k = 0; k < n_shown; k++)
-            shown[k] = begin[k] >= 0x20 && begin[k] < 0x7f ? begin[k] : '?';
-        snprintf(shown + n_shown, sizeof shown - (size_t)n_shown, "%s", width > 40 ? "..." : "");
+         * terminal or not show at all (binary data, a byte-order mark, a
+         * non-breaking space) written as \xNN, so the reader sees them. */
+        char shown[4 * 40 + 4];
+        size_t used = 0;
+        for (int k = 0; k < width && k < 40; k++) {
+            unsigned char c = (unsigned char)begin[k];
+            used += (size_t)snprintf(shown + used, sizeof shown - used,
+                                     c >= 0x20 && c < 0x7f ? "%c" : "\\x%02X", c);
+        }
+        snprintf(shown + used, sizeof shown - used, "%s", width > 40 ? "..." : "");
         return nn_error("%s: line %ld, column %d: '%s' is not a number (the file is malformed: %s)",
                         src->path, line, column, shown, src->fix->broken);
     }
@@ -251,9 +301,15 @@ static int csv_parse(csv_source *src, int skip_lines, nn_table *table)
     src->row_lines = NULL;
     unsigned char *bytes;
     size_t len;
-    if (read_whole_file(src->path, src->fix, &bytes, &len) != NN_OK)
+    if (read_whole_file(src->path, src->fix, MAX_TABLE_BYTES, &bytes, &len) != NN_OK)
         return NN_ERR;
+    /* A UTF-8 byte-order mark (EF BB BF), which some spreadsheets write
+     * before the first cell, is not part of the first number: skip it. */
     char *text = (char *)bytes;
+    if (len >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF) {
+        text += 3;
+        len -= 3;
+    }
 
     size_t cap = 0, lines_cap = 0;
     long line = 0;
@@ -639,60 +695,79 @@ static const char *idx_shape(const nn_idx *idx, char *buf, size_t cap)
     return buf;
 }
 
+/* The header is read first and the data after it: the header says how many
+ * bytes to expect, so a file is never read further than one byte past that
+ * promise (which is how a header that does not describe its data, or a gzip
+ * bomb behind a small header, is caught), and a promise larger than the
+ * largest real data set is refused before any data is read. */
 static int idx_parse(const char *path, const remedy *fix, nn_idx *idx)
 {
     memset(idx, 0, sizeof *idx);
-    unsigned char *bytes;
-    size_t len;
-    if (read_whole_file(path, fix, &bytes, &len) != NN_OK)
+    gzFile file;
+    if (open_data_file(path, fix, &file) != NN_OK)
         return NN_ERR;
-    int status = NN_OK;
-    size_t header = 4;
-    if (len < 4)
+    unsigned char header[4 + 4 * 4];
+    size_t got = 0, header_len = 4;
+    int status = read_bytes(file, path, fix, header, 4, &got);
+    if (status == NN_OK && got == 0)
+        status = nn_error("%s: the file is empty (it holds no data: %s)", path, fix->broken);
+    else if (status == NN_OK && got < 4)
         status = nn_error("%s: only %zu bytes, too short for the 4-byte IDX magic (the file is "
-                          "truncated: %s)", path, len, fix->broken);
-    else if (bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08)
+                          "truncated: %s)", path, got, fix->broken);
+    else if (status == NN_OK && (header[0] != 0 || header[1] != 0 || header[2] != 0x08))
         status = nn_error("%s: wrong magic 0x%08x: an IDX file of bytes starts 0x000008NN "
                           "(0x00000801 labels, 0x00000803 images) (not an IDX file, or damaged: %s)",
-                          path, (unsigned)big_endian_u32(bytes), fix->broken);
-    else if (bytes[3] < 1 || bytes[3] > 4)
+                          path, (unsigned)big_endian_u32(header), fix->broken);
+    else if (status == NN_OK && (header[3] < 1 || header[3] > 4))
         status = nn_error("%s: the magic 0x%08x gives %d dimensions, but IDX files here have 1 to 4 "
-                          "(the file is damaged: %s)", path, (unsigned)big_endian_u32(bytes),
-                          bytes[3], fix->broken);
-    else {
-        idx->ndim = bytes[3];
-        header = 4 + 4 * (size_t)idx->ndim;
-        if (len < header)
+                          "(the file is damaged: %s)", path, (unsigned)big_endian_u32(header),
+                          header[3], fix->broken);
+    if (status == NN_OK) {
+        idx->ndim = header[3];
+        header_len = 4 + 4 * (size_t)idx->ndim;
+        status = read_bytes(file, path, fix, header + 4, header_len - 4, &got);
+        if (status == NN_OK && got < header_len - 4)
             status = nn_error("%s: only %zu bytes, too short for the %d sizes of its header (the "
-                              "file is truncated: %s)", path, len, idx->ndim, fix->broken);
+                              "file is truncated: %s)", path, 4 + got, idx->ndim, fix->broken);
     }
     idx->count = 1;
     for (int k = 0; k < idx->ndim && status == NN_OK; k++) {
-        uint32_t size = big_endian_u32(bytes + 4 + 4 * k);
-        if (size == 0 || size > INT_MAX || idx->count > MAX_FILE_BYTES / size)
+        uint32_t size = big_endian_u32(header + 4 + 4 * k);
+        if (size == 0 || size > INT_MAX)
             status = nn_error("%s: dimension %d has the impossible size %u (the file is damaged: %s)",
                               path, k + 1, (unsigned)size, fix->broken);
+        else if (size > MAX_IDX_DATA_BYTES / idx->count)
+            status = nn_error("%s: the header promises more than %zu bytes of data (dimension %d "
+                              "has size %u), more than the largest IDX set the kit reads, "
+                              "Fashion-MNIST's 60000 x 28 x 28 training images (the file is damaged "
+                              "or is not a data set for the kit: %s)", path, MAX_IDX_DATA_BYTES,
+                              k + 1, (unsigned)size, fix->broken);
         idx->dims[k] = (int)size;
         idx->count *= size;
     }
-    if (status == NN_OK && len - header != idx->count) {
+    unsigned char *bytes = NULL;
+    if (status == NN_OK) {
+        bytes = nn_malloc(idx->count + 1);
+        status = read_bytes(file, path, fix, bytes, idx->count + 1, &got);
+    }
+    if (status == NN_OK && got != idx->count) {
         char shape[64];
         idx_shape(idx, shape, sizeof shape);
-        if (len - header < idx->count)
+        if (got < idx->count)
             status = nn_error("%s: the header promises %s = %zu bytes of data but only %zu follow "
-                              "(the file is truncated: %s)", path, shape, idx->count, len - header,
+                              "(the file is truncated: %s)", path, shape, idx->count, got,
                               fix->broken);
         else
-            status = nn_error("%s: the header's sizes %s = %zu bytes do not match the %zu bytes of "
-                              "data that follow (the header does not describe the data: %s)", path,
-                              shape, idx->count, len - header, fix->broken);
+            status = nn_error("%s: the header's sizes %s = %zu bytes do not match the data: more "
+                              "bytes follow (the header does not describe the data: %s)", path,
+                              shape, idx->count, fix->broken);
     }
+    gzclose(file);
     if (status != NN_OK) {
         free(bytes);
         memset(idx, 0, sizeof *idx);
         return NN_ERR;
     }
-    memmove(bytes, bytes + header, idx->count);
     idx->bytes = bytes;
     return NN_OK;
 }
@@ -790,6 +865,56 @@ int nn_load_fashion_mnist(nn_dataset *ds, const char *dir, int train, int limit)
     nn_idx_free(&images);
     nn_idx_free(&labels);
     return status;
+}
+
+/* Whether dir holds any of Fashion-MNIST's four files (gzip'd or plain, or
+ * anything at all under those names, such as a directory). */
+static int fashion_any_file_there(const char *dir)
+{
+    static const char *const bases[4] = {
+        "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+    };
+    char path[4200];
+    for (int k = 0; k < 4; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, bases[k]);
+        if (access(path, F_OK) == 0)
+            return 1;
+        snprintf(path, sizeof path, "%s/%s.gz", dir, bases[k]);
+        if (access(path, F_OK) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The rule is in nn_data.h.  Why a fall-back at all: a student without the
+ * 30 MB package can still read and run every chapter; why only then: a
+ * directory the user named, or files that are there but broken, mean the
+ * user expects the real data, and a run on toy data would silently answer a
+ * different question. */
+int nn_chapter_fashion_mnist(nn_dataset *ds, const nn_common *common, int train, int limit,
+                             const char *instead)
+{
+    const char *dir = common->data_dir;
+    if (!dir || !*dir) {
+        const char *env = getenv("NNLAB_DATA");
+        dir = env && *env ? env : NN_DEFAULT_FASHION_DIR;
+    }
+    if (nn_load_fashion_mnist(ds, dir, train, limit) == NN_OK)
+        return 1;
+    int any_file = fashion_any_file_there(dir);
+    if (common->data_given && !any_file)
+        nn_die(1, "--data %s: no Fashion-MNIST files there (it should hold %s-images-idx3-ubyte.gz "
+               "and the three other *-ubyte.gz files: check the directory, or leave out --data to use "
+               "$NNLAB_DATA or %s)", dir, train ? "train" : "t10k", NN_DEFAULT_FASHION_DIR);
+    if (common->data_given || any_file)
+        nn_die_last();
+    const char *env = getenv("NNLAB_DATA");
+    fprintf(stderr, "%s: note: Fashion-MNIST is not installed: %s (%s) holds none of its files; "
+            "%s.  To use it: `apt-get install dataset-fashion-mnist`, or pass --data DIR / set "
+            "NNLAB_DATA to a directory holding its four *-ubyte.gz files\n", nn_program_name(), dir,
+            env && *env ? "$NNLAB_DATA" : "the default directory", instead);
+    return 0;
 }
 
 /* ---- Synthetic sets ---------------------------------------------------------- */

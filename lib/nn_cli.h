@@ -49,6 +49,7 @@ typedef struct {
     const char *out_dir;    /* --out, default "." : figures go to OUT/plots/NN-topic/ */
     const char *data_dir;   /* --data, else $NNLAB_DATA, else /usr/share/datasets/fashion-mnist */
     int quiet;              /* --quiet: no summary on stdout, no progress line */
+    int data_given;         /* 1 if --data named data_dir (then it must hold the data) */
 } nn_common;
 
 #define NN_DEFAULT_SEED 42

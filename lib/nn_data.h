@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include "nn_cli.h"
 #include "nn_rng.h"
 
 typedef struct {
@@ -86,6 +87,22 @@ void nn_idx_free(nn_idx *idx);
  * dataset-fashion-mnist or pass --data DIR / set NNLAB_DATA. */
 int nn_load_fashion_mnist(nn_dataset *ds, const char *dir, int train, int limit);
 extern const char *const nn_fashion_class_names[10];
+
+/* Fashion-MNIST for a chapter program, under the kit's one rule
+ * (DESIGN-DECISIONS.md, "Missing data falls back, broken data stops"):
+ *   - it loads: returns 1.
+ *   - --data DIR named the directory: anything wrong (missing, truncated,
+ *     damaged, a directory in a file's place) prints the message and exits 1.
+ *   - the directory is the default one ($NNLAB_DATA, else Debian's) and holds
+ *     none of the set's four files: the set is not installed.  A note goes to
+ *     stderr, also under --quiet, naming the directory, how to install the
+ *     set and `instead` (what the chapter does without it); returns 0 and the
+ *     chapter goes on without it.
+ *   - the default directory holds some of the files but they do not load
+ *     (a broken or half-finished installation): the message, exit 1.
+ * train and limit as for nn_load_fashion_mnist. */
+int nn_chapter_fashion_mnist(nn_dataset *ds, const nn_common *common, int train, int limit,
+                             const char *instead);
 
 /* ---- Synthetic sets --------------------------------------------------------- */
 /* Truth tables of logic gates: "and", "or", "nand", "nor", "xor" (2 inputs,

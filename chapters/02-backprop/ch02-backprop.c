@@ -2245,16 +2245,13 @@ int main(int argc, char **argv)
     {
         nn_dataset train, test;
         int limit = full ? 0 : fashion_train;
-        int loaded = nn_load_fashion_mnist(&train, common.data_dir, 1, limit) == NN_OK;
-        if (loaded && nn_load_fashion_mnist(&test, common.data_dir, 0, full ? 0 : 2000) != NN_OK) {
-            nn_dataset_free(&train);
-            loaded = 0;
-        }
+        const char *instead = full ? "--full needs it" : "the run goes on without it";
+        int loaded = nn_chapter_fashion_mnist(&train, &common, 1, limit, instead) &&
+                     nn_chapter_fashion_mnist(&test, &common, 0, full ? 0 : 2000, instead);
         if (!loaded && full)
-            nn_die_last();
+            exit(1);
         if (!loaded) {
-            nn_say("Fashion-MNIST: skipped, the data is not there:\n  %s\n  (the run goes on "
-                   "without it; --full needs it)\n", nn_last_error());
+            nn_say("Fashion-MNIST: skipped, the data is not installed (see the note above)\n");
         } else {
             if (real_data_run(&fashion_result, full ? "Fashion-MNIST" : "Fashion-MNIST (short run)",
                               "loss-fashion", &train, &test, hidden, act, lr,

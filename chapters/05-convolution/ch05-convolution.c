@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "nnlab.h"
+#include "nn_claim.h"
 
 #define CHAPTER "05-convolution"
 
@@ -123,25 +124,23 @@ static double max_abs_diff(const double *a, const float *b, size_t n)
 }
 
 /* A row (or rows) of images as one figure: panel p is images[p], a
- * (rows x cols) map titled titles[p], all drawn with one colour scale.
- * symmetric: the diverging palette on [-m, m], m the largest |value| of all
- * panels (so a filter's negative and positive responses compare at a glance);
- * otherwise grey on [lo, hi]. */
+ * (rows x cols) map titled titles[p], each with its own colour scale and
+ * colour bar, because the maps differ in range by orders of magnitude (an
+ * image in 0..1, an 8-neighbour Laplacian's output in -4..4) and one shared
+ * scale would leave the small ones blank.  A map with no negative values
+ * (an image, a blur, a ReLU's output) is grey from 0 (black) to its maximum
+ * (white); a map with negative values uses the diverging palette on [-m, m],
+ * m its largest |value|, so zero is white and the sign shows as blue or red.
+ * values, if not NULL, holds for each panel NULL or the text to print in
+ * each cell (a filter's weights). */
 static void figure_grid(const char *name, const char *title, const double *const *images,
-                        const char *const *titles, int n, int layout_rows, int rows, int cols,
-                        int symmetric)
+                        const char *const *titles, const char *const *const *values, int n,
+                        int layout_rows, int rows, int cols)
 {
     int layout_cols = (n + layout_rows - 1) / layout_rows;
     nn_fig fig;
-    if (nn_fig_begin_sized(&fig, CHAPTER, name, 190 * layout_cols + 90, 210 * layout_rows + 50) != NN_OK)
+    if (nn_fig_begin_sized(&fig, CHAPTER, name, 250 * layout_cols + 40, 230 * layout_rows + 50) != NN_OK)
         nn_die_last();
-    double lo = INFINITY, hi = -INFINITY;
-    for (int p = 0; p < n; p++)
-        for (int q = 0; q < rows * cols; q++) {
-            lo = fmin(lo, images[p][q]);
-            hi = fmax(hi, images[p][q]);
-        }
-    double m = fmax(fmax(fabs(lo), fabs(hi)), 1e-12);
     char part[16];
     for (int p = 0; p < n; p++) {
         snprintf(part, sizeof part, "%d", p);
@@ -149,25 +148,43 @@ static void figure_grid(const char *name, const char *title, const double *const
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)
                 fprintf(f, "%.6g%c", images[p][(size_t)i * cols + j], j + 1 < cols ? ' ' : '\n');
+        if (values && values[p]) {
+            snprintf(part, sizeof part, "%d-values", p);
+            FILE *v = nn_fig_data(&fig, part, "column row weight");
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++)
+                    fprintf(v, "%d %d \"%s\"\n", j, i, values[p][(size_t)i * cols + j]);
+        }
     }
-    nn_fig_cmd(&fig, "set multiplot layout %d,%d title \"%s\" noenhanced margins 0.02,0.88,0.03,0.86 "
-                     "spacing 0.02,0.09", layout_rows, layout_cols, title);
-    if (symmetric) {
-        nn_fig_cmd(&fig, "@nn_palette_diverging");
-        nn_fig_cmd(&fig, "set cbrange [%.6g:%.6g]", -m, m);
-    } else {
-        nn_fig_cmd(&fig, "@nn_palette_gray");
-        nn_fig_cmd(&fig, "set cbrange [%.6g:%.6g]", lo, hi > lo ? hi : lo + 1);
-    }
-    nn_fig_cmd(&fig, "unset xtics\nunset ytics\nunset grid\nset size ratio -1");
+    nn_fig_cmd(&fig, "set multiplot layout %d,%d title \"%s\" noenhanced", layout_rows, layout_cols, title);
+    nn_fig_cmd(&fig, "unset xtics\nunset ytics\nunset grid\nset size ratio -1\nset cbtics font ',8'");
     nn_fig_cmd(&fig, "set xrange [-0.5:%g]\nset yrange [%g:-0.5]", cols - 0.5, rows - 0.5);
-    nn_fig_cmd(&fig, "set colorbox user origin 0.91,0.1 size 0.025,0.7");
     for (int p = 0; p < n; p++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int q = 0; q < rows * cols; q++) {
+            lo = fmin(lo, images[p][q]);
+            hi = fmax(hi, images[p][q]);
+        }
+        if (lo >= 0) {
+            nn_fig_cmd(&fig, "@nn_palette_gray");
+            nn_fig_cmd(&fig, "set cbrange [0:%.6g]", hi > 0 ? hi : 1);
+        } else {
+            double m = fmax(fmax(fabs(lo), fabs(hi)), 1e-12);
+            nn_fig_cmd(&fig, "@nn_palette_diverging");
+            nn_fig_cmd(&fig, "set cbrange [%.6g:%.6g]", -m, m);
+        }
         snprintf(part, sizeof part, "%d", p);
-        if (p == 1)
-            nn_fig_cmd(&fig, "unset colorbox");
         nn_fig_cmd(&fig, "set title \"%s\" noenhanced", titles[p]);
-        nn_fig_cmd(&fig, "plot '%s' matrix with image notitle", nn_fig_path(&fig, part));
+        if (values && values[p]) {
+            char labels[16];
+            snprintf(labels, sizeof labels, "%d-values", p);
+            nn_fig_cmd(&fig, "set style textbox opaque fillcolor rgb '#FFFFFF' noborder");
+            nn_fig_cmd(&fig, "plot '%s' matrix with image notitle, '%s' using 1:2:3 with labels boxed "
+                             "font ',11' textcolor rgb '#000000' notitle",
+                       nn_fig_path(&fig, part), nn_fig_path(&fig, labels));
+        } else {
+            nn_fig_cmd(&fig, "plot '%s' matrix with image notitle", nn_fig_path(&fig, part));
+        }
     }
     nn_fig_cmd(&fig, "unset multiplot");
     if (nn_fig_end(&fig) != NN_OK)
@@ -327,10 +344,21 @@ static void section_worked_example(void)
  *   identity        sum 1: copies the image.
  *   edge detectors  sum 0: flat regions go to 0, only changes survive.
  *                   [[1,0,-1],[0,0,0],[-1,0,1]] responds to diagonal
- *                   structure; the Laplacians [[0,1,0],[1,-4,1],[0,1,0]] and
- *                   [[-1,-1,-1],[-1,8,-1],[-1,-1,-1]] to any change, the 8-
- *                   neighbour one more strongly.
- *   sharpen         sum 1: identity plus a Laplacian, edges are exaggerated.
+ *                   structure.  [[0,1,0],[1,-4,1],[0,1,0]] is the discrete
+ *                   Laplacian, the sum of the second differences
+ *                   x(i, j-1) - 2 x(i, j) + x(i, j+1) along rows and columns:
+ *                   it responds to changes of slope (corners, thin lines, the
+ *                   two sides of an edge), not to every change: on a linear
+ *                   ramp, where the image changes at a constant rate, it is
+ *                   exactly 0, like on a flat region (the run checks it).
+ *                   [[-1,-1,-1],[-1,8,-1],[-1,-1,-1]] is its 8-neighbour
+ *                   form, with the diagonal neighbours too and the opposite
+ *                   sign: bright where the pixel is brighter than its
+ *                   surroundings.
+ *   sharpen         sum 1: [[0,-1,0],[-1,5,-1],[0,-1,0]] is the identity
+ *                   MINUS the 4-neighbour Laplacian above, x - lap(x): a pixel
+ *                   brighter than its neighbours' mean gets brighter, a darker
+ *                   one darker, so edges are exaggerated.
  *   box blur        sum 1: the mean of the 3x3 neighbourhood.
  *   Gaussian blur   sum 1: a weighted mean, the centre counting most.
  * The image is a Fashion-MNIST test item (28 x 28 grey, values 0..1), padded
@@ -350,7 +378,9 @@ static const double table_filters[N_TABLE][9] = {
 };
 
 /* The image of sections 3, 6 and 8: item `index` of the Fashion-MNIST test
- * set, or, without the data set, a toy image (with a note saying so). */
+ * set, or, when the data set is not installed, a toy image (the kit's rule
+ * for missing and broken data is in nn_data.h).  A set can hold fewer items
+ * than --image asks for (a shortened copy): that is refused, never read past. */
 typedef struct {
     nn_dataset ds;
     int index;
@@ -358,19 +388,24 @@ typedef struct {
     int real;
 } image_source;
 
-static void load_images(image_source *src, const char *data_dir, int index, int count, nn_rng *rng)
+static void load_images(image_source *src, const nn_common *common, int index, int count, nn_rng *rng)
 {
+    int wanted = count > index + 1 ? count : index + 1;
     src->index = index;
-    if (nn_load_fashion_mnist(&src->ds, data_dir, 0, count > index + 1 ? count : index + 1) == NN_OK) {
-        src->real = 1;
+    src->real = nn_chapter_fashion_mnist(&src->ds, common, 0, wanted, "using toy images instead");
+    if (src->real && index >= src->ds.n) {
+        int held = src->ds.n;
+        nn_dataset_free(&src->ds);
+        nn_usage_error("--image %d: the Fashion-MNIST test set in %s holds only %d image%s "
+                       "(use --image 0..%d)", index, common->data_dir, held, held == 1 ? "" : "s",
+                       held - 1);
+    }
+    if (src->real) {
         src->label = nn_fashion_class_names[src->ds.y[index]];
         return;
     }
-    fprintf(stderr, "%s: note: %s\n%s: note: using toy images instead of Fashion-MNIST\n",
-            nn_program_name(), nn_last_error(), nn_program_name());
-    if (nn_make_toy_images(&src->ds, count > index + 1 ? count : index + 1, 28, 0.05, rng) != NN_OK)
+    if (nn_make_toy_images(&src->ds, wanted, 28, 0.05, rng) != NN_OK)
         nn_die_last();
-    src->real = 0;
     src->label = "toy image";
 }
 
@@ -407,7 +442,32 @@ static void section_filter_table(const image_source *src)
     double identity_error = 0;
     for (int q = 0; q < 784; q++)
         identity_error = fmax(identity_error, fabs(outputs[q] - x[q]));
-    nn_say("   identity reproduces the image: max |difference| %g\n", identity_error);
+    nn_claim(identity_error == 0, "identity-copies", "the identity filter reproduces the image: max |difference| %g",
+             identity_error);
+
+    /* Two facts the table's prose relies on, checked on the image and on a
+     * ramp: sharpen = identity - Laplacian, and the Laplacian is 0 on a
+     * ramp (away from the padded border, where the zeros break the ramp). */
+    double sharpen_error = 0;
+    for (int q = 0; q < 784; q++)
+        sharpen_error = fmax(sharpen_error, fabs(outputs[4 * 784 + q] - (x[q] - outputs[2 * 784 + q])));
+    nn_claim(sharpen_error < 1e-12, "sharpen-identity-minus-laplacian",
+             "sharpen is the image minus its 4-neighbour Laplacian: max |sharpen - (x - lap x)| = %.2g",
+             sharpen_error);
+    double ramp[784], ramp_out[784], ramp_max = 0, ramp_step = 0;
+    for (int r = 0; r < 28; r++)
+        for (int c = 0; c < 28; c++)
+            ramp[r * 28 + c] = (c + 2.0 * r) / 81.0;
+    conv_shape one = make_shape(1, 28, 28, 1, 3, 1, 1);
+    conv_forward(ramp_out, ramp, table_filters[2], NULL, &one);
+    for (int r = 1; r < 27; r++)
+        for (int c = 1; c < 27; c++)
+            ramp_max = fmax(ramp_max, fabs(ramp_out[r * 28 + c]));
+    for (int q = 0; q + 1 < 784; q++)
+        ramp_step = fmax(ramp_step, fabs(ramp[q + 1] - ramp[q]) * ((q + 1) % 28 != 0));
+    nn_claim(ramp_max < 1e-12, "laplacian-zero-on-ramp",
+             "the Laplacian is 0 on a linear ramp (pixels rising %.3f per column and twice that per row): "
+             "max |output| inside the border %.2g", ramp_step, ramp_max);
 
     /* The library computes all seven maps in one call (K = 7 filters). */
     nn_conv_dims d;
@@ -427,16 +487,33 @@ static void section_filter_table(const image_source *src)
         panels[k] = table_filters[k];
         titles[k] = table_names[k];
     }
-    figure_grid("filters", "deck 002's 3x3 filters (shared symmetric colour scale)", panels, titles,
-                N_TABLE, 1, 3, 3, 1);
+    char weight_text[N_TABLE][9][16];
+    const char *weight_cells[N_TABLE][9];
+    const char *const *cell_values[N_TABLE + 1];
+    for (int k = 0; k < N_TABLE; k++) {
+        for (int q = 0; q < 9; q++) {
+            /* The blurs' weights as the fractions the deck writes. */
+            double w = table_filters[k][q], ninths = w * 9, sixteenths = w * 16;
+            if (w != 0 && fabs(ninths - round(ninths)) < 1e-9 && fabs(w) < 1)
+                snprintf(weight_text[k][q], sizeof weight_text[k][q], "%.0f/9", ninths);
+            else if (w != 0 && fabs(sixteenths - round(sixteenths)) < 1e-9 && fabs(w) < 1)
+                snprintf(weight_text[k][q], sizeof weight_text[k][q], "%.0f/16", sixteenths);
+            else
+                snprintf(weight_text[k][q], sizeof weight_text[k][q], "%g", w);
+            weight_cells[k][q] = weight_text[k][q];
+        }
+        cell_values[k] = weight_cells[k];
+    }
+    figure_grid("filters", "deck 002's 3x3 filters, with their weights", panels, titles, cell_values,
+                N_TABLE, 2, 3, 3);
     panels[0] = x;
     titles[0] = src->real ? "Fashion-MNIST image" : "toy image";
     for (int k = 0; k < N_TABLE; k++) {
         panels[k + 1] = outputs + (size_t)k * 784;
         titles[k + 1] = table_names[k];
     }
-    figure_grid("filtered", "each filter's output, padding 1 (shared symmetric colour scale)", panels,
-                titles, N_TABLE + 1, 2, 28, 28, 1);
+    figure_grid("filtered", "each filter's output, padding 1 (each map on its own scale: grey from 0, "
+                "or blue-white-red around 0)", panels, titles, NULL, N_TABLE + 1, 2, 28, 28);
     free(x);
     free(outputs);
     free(xf);
@@ -500,9 +577,9 @@ static void section_output_size(const image_source *src)
     for (int i = 0; i < s2.H2; i++)
         for (int j = 0; j < s2.W2; j++)
             err = fmax(err, fabs(z2[i * s2.W2 + j] - z1[(2 * i) * s1.W2 + 2 * j]));
-    nn_say("   on the image: stride 1 gives %dx%d, stride 2 gives %dx%d, and the stride-2 map is\n"
-           "   every other entry of the stride-1 map (max |difference| %g)\n", s1.H2, s1.W2, s2.H2,
-           s2.W2, err);
+    nn_say("   on the image: stride 1 gives %dx%d, stride 2 gives %dx%d\n", s1.H2, s1.W2, s2.H2, s2.W2);
+    nn_claim(err == 0, "stride-2-every-other",
+             "the stride-2 map is every other entry of the stride-1 map: max |difference| %g", err);
     free(x);
     free(z1);
     free(z2);
@@ -656,7 +733,7 @@ static void section_detectors(const image_source *src)
     for (int k = 0; k < BANK; k++)
         panels[k + 1] = fmaps + (size_t)k * 27 * 27;
     figure_grid("feature-maps", "feature maps: ReLU(2x2 detector + bias); edges bias -0.5 on a 0..1 image",
-                panels, bank_names, BANK + 1, 1, 27, 27, 0);
+                panels, bank_names, NULL, BANK + 1, 1, 27, 27);
     nn_say("   a bank of 5 such 2x2 detectors on the image: plots/%s/feature-maps\n", CHAPTER);
     free(x);
     free(fmaps);
@@ -856,7 +933,7 @@ int main(int argc, char **argv)
     nn_say("Chapter 5: convolution (seed %llu)\n", (unsigned long long)common.seed);
 
     image_source src;
-    load_images(&src, common.data_dir, index, batch, &rng);
+    load_images(&src, &common, index, batch, &rng);
     section_flip();
     section_worked_example();
     section_filter_table(&src);

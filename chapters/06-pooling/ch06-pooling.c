@@ -20,7 +20,9 @@
  *   section 2  the shape rule: depth is preserved, 224x224x64 -> 112x112x64
  *   section 3  the backward pass: max routes, average spreads
  *   section 4  overlapping pooling (3x3, stride 2) and global average pooling
- *   section 5  translation invariance, measured by shifting images one pixel
+ *   section 5  translation invariance, measured by shifting images; and
+ *              equivariance: a 2-pixel shift moves the 2x2-pooled grid by
+ *              exactly one cell
  *   section 6  the parameters saved in the layers after pooling
  *
  * Notation (deck 004): Omega(i', j') is the set of positions (i, j) of layer
@@ -40,6 +42,7 @@
 #include <string.h>
 
 #include "nnlab.h"
+#include "nn_claim.h"
 
 #define CHAPTER "06-pooling"
 
@@ -451,38 +454,74 @@ static double relative_change(const float *a, const float *b, size_t n)
     return sqrt(diff / fmax(norm, 1e-30));
 }
 
-/* A grid of images with one colour scale (grey, lo..hi), as in chapter 5. */
+/* A row of maps, each on its own colour scale with its own colour bar, as
+ * in chapter 5: a map with no negative values grey from 0 (black) to its
+ * maximum (white), a signed map (a difference) blue-white-red around 0.  An
+ * image in 0..1 and an edge map in 0..4 are then both visible.  guide >= 0
+ * draws a dashed vertical line just right of that column in the first two
+ * panels: a fixed reference that makes a one-pixel shift visible. */
 static void figure_grid(const char *name, const char *title, const float *const *images,
-                        const char *const *titles, const int *rows, const int *cols, int n)
+                        const char *const *titles, const int *rows, const int *cols, int n, int guide)
 {
+    int layout_rows = n > 5 ? 2 : 1, layout_cols = (n + layout_rows - 1) / layout_rows;
     nn_fig fig;
-    if (nn_fig_begin_sized(&fig, CHAPTER, name, 200 * n + 90, 270) != NN_OK)
+    if (nn_fig_begin_sized(&fig, CHAPTER, name, 250 * layout_cols + 40, 250 * layout_rows + 50) != NN_OK)
         nn_die_last();
-    double hi = 1e-12;
-    for (int p = 0; p < n; p++)
-        hi = fmax(hi, nn_fig_abs_max(images[p], (size_t)rows[p] * cols[p]));
     char part[16];
     for (int p = 0; p < n; p++) {
         snprintf(part, sizeof part, "%d", p);
         FILE *f = nn_fig_data(&fig, part, "a (rows x cols) map, row 0 first");
         nn_fig_write_matrix(f, images[p], rows[p], cols[p]);
     }
-    nn_fig_cmd(&fig, "set multiplot layout 1,%d title \"%s\" noenhanced margins 0.02,0.88,0.03,0.8 "
-                     "spacing 0.02,0.05", n, title);
-    nn_fig_cmd(&fig, "@nn_palette_gray\nset cbrange [0:%.6g]", hi);
-    nn_fig_cmd(&fig, "unset xtics\nunset ytics\nunset grid\nset size ratio -1");
-    nn_fig_cmd(&fig, "set colorbox user origin 0.91,0.12 size 0.02,0.62");
+    nn_fig_cmd(&fig, "set multiplot layout %d,%d title \"%s\" noenhanced", layout_rows, layout_cols, title);
+    nn_fig_cmd(&fig, "unset xtics\nunset ytics\nunset grid\nset size ratio -1\nset cbtics font ',8'");
     for (int p = 0; p < n; p++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int q = 0; q < rows[p] * cols[p]; q++) {
+            lo = fmin(lo, images[p][q]);
+            hi = fmax(hi, images[p][q]);
+        }
+        if (lo >= 0) {
+            nn_fig_cmd(&fig, "@nn_palette_gray\nset cbrange [0:%.6g]", hi > 0 ? hi : 1);
+        } else {
+            double m = fmax(fmax(fabs(lo), fabs(hi)), 1e-12);
+            nn_fig_cmd(&fig, "@nn_palette_diverging\nset cbrange [%.6g:%.6g]", -m, m);
+        }
         snprintf(part, sizeof part, "%d", p);
-        if (p == 1)
-            nn_fig_cmd(&fig, "unset colorbox");
         nn_fig_cmd(&fig, "set xrange [-0.5:%g]\nset yrange [%g:-0.5]", cols[p] - 0.5, rows[p] - 0.5);
+        if (guide >= 0 && p < 2)
+            nn_fig_cmd(&fig, "set arrow 1 from %g, graph 0 to %g, graph 1 nohead dashtype 2 lw 2 "
+                             "lc rgb '#E69F00' front", guide + 0.5, guide + 0.5);
+        else
+            nn_fig_cmd(&fig, "unset arrow 1");
         nn_fig_cmd(&fig, "set title \"%s\" noenhanced", titles[p]);
         nn_fig_cmd(&fig, "plot '%s' matrix with image notitle", nn_fig_path(&fig, part));
     }
     nn_fig_cmd(&fig, "unset multiplot");
     if (nn_fig_end(&fig) != NN_OK)
         nn_die_last();
+}
+
+/* Equivariance, checked exactly.  A convolution commutes with a shift: the
+ * edge map of an image moved t pixels right is the edge map moved t pixels
+ * right, f(shift_t x) = shift_t f(x), wherever neither window reaches the
+ * right border (there the moved image's window sees padding where the
+ * original saw a pixel).  A 2x2/2 pool then turns a shift by 2 pixels into a
+ * shift by exactly one cell of the pooled grid: every window holds the same
+ * four numbers as its left neighbour held before.  A 1-pixel shift has no
+ * such counterpart on the pooled grid (windows then mix pixels of two old
+ * windows), so after it pooling is only approximately unchanged: that is
+ * the invariance of the table, and this the equivariance beneath it.  The
+ * returned value is the largest |difference| over the interior columns. */
+static double shift_mismatch(const float *moved, const float *base, int N, int side, int cells)
+{
+    double worst = 0;
+    for (int n = 0; n < N * N_FILTERS; n++)
+        for (int i = 0; i < side; i++)
+            for (int j = cells; j < side - 1; j++)
+                worst = fmax(worst, fabs((double)moved[((size_t)n * side + i) * side + j] -
+                                         base[((size_t)n * side + i) * side + j - cells]));
+    return worst;
 }
 
 static void section_invariance(const nn_dataset *ds, int n_images)
@@ -513,24 +552,62 @@ static void section_invariance(const nn_dataset *ds, int n_images)
         if (t == 1) {
             /* Figure: one image, its shifted copy, and how much its features
              * moved, before and after a 2x2 max pool (first filter). */
-            float diff_edges[784], diff_pooled[196];
-            for (int q = 0; q < 784; q++)
-                diff_edges[q] = fabsf(moved.edges[q] - base.edges[q]);
+            float diff_image[784], diff_edges[784], diff_pooled[196];
+            /* The guide: the column boundary with the largest total jump in
+             * brightness, an edge the eye can follow across the shift. */
+            double jump[27] = {0};
+            int guide = 0;
+            for (int q = 0; q < 784; q++) {
+                diff_image[q] = shifted[q] - ds->x[q];
+                diff_edges[q] = moved.edges[q] - base.edges[q];
+                if (q % 28 < 27)
+                    jump[q % 28] += fabs((double)ds->x[q + 1] - ds->x[q]);
+            }
+            for (int c = 1; c < 27; c++)
+                if (jump[c] > jump[guide])
+                    guide = c;
             for (int q = 0; q < 196; q++)
-                diff_pooled[q] = fabsf(moved.max1[q] - base.max1[q]);
-            const float *panels[6] = {ds->x, shifted, base.edges, diff_edges, base.max1, diff_pooled};
-            const char *titles[6] = {"image", "shifted 1 pixel right", "edge map f(x)",
-                                     "|f(shift x) - f(x)|", "max pooled 2x2", "|change| after pooling"};
-            const int rows[6] = {28, 28, 28, 28, 14, 14};
-            figure_grid("shift", "a one-pixel shift: the edge map changes, its max-pooled version less",
-                        panels, titles, rows, rows, 6);
+                diff_pooled[q] = moved.max1[q] - base.max1[q];
+            const float *panels[7] = {ds->x, shifted, diff_image, base.edges, diff_edges, base.max1,
+                                      diff_pooled};
+            const char *titles[7] = {"image x", "shift x: 1 pixel right", "shift x - x",
+                                     "edge map f(x), Sobel 1", "f(shift x) - f(x)", "max pool 2x2 of f(x)",
+                                     "change after pooling"};
+            const int rows[7] = {28, 28, 28, 28, 28, 14, 14};
+            figure_grid("shift", "a one-pixel shift (the dashed line stays put; the edge beside it moves): "
+                        "the edge map changes, its max-pooled version less", panels, titles, rows, rows, 7,
+                        guide);
         }
         features_free(&moved);
     }
-    nn_say("   pooling makes the features less sensitive to where things are: at t = 1 the max-pooled\n"
-           "   maps change %.0f%% less than the raw edge maps, two pools %.0f%% less, and the global\n"
-           "   average almost not at all (only what leaves the image changes it)\n",
-           100 * (1 - change[1][1] / change[1][0]), 100 * (1 - change[1][3] / change[1][0]));
+    nn_claim(change[1][1] < change[1][0] && change[1][3] < change[1][1] && change[1][4] < 0.1 * change[1][0],
+             "pooling-less-sensitive",
+             "pooling makes the features less sensitive to where things are: at t = 1 the max-pooled maps "
+             "change %.0f%% less than the raw edge maps, two pools %.0f%% less, and the global average "
+             "hardly at all (%.3f against %.3f: only what leaves the image changes it)",
+             100 * (1 - change[1][1] / change[1][0]), 100 * (1 - change[1][3] / change[1][0]), change[1][4],
+             change[1][0]);
+
+    /* Invariance vs equivariance (shift_mismatch above). */
+    features two;
+    shift_right(shifted, ds->x, N, 2);
+    compute_features(&two, shifted, N);
+    double conv_mismatch = 0;
+    for (int n = 0; n < N * N_FILTERS; n++)
+        for (int i = 0; i < 28; i++)
+            for (int j = 2; j < 27; j++)
+                conv_mismatch = fmax(conv_mismatch, fabs((double)two.edges[((size_t)n * 28 + i) * 28 + j] -
+                                                         base.edges[((size_t)n * 28 + i) * 28 + j - 2]));
+    double pool_mismatch = shift_mismatch(two.max1, base.max1, N, 14, 1);
+    nn_say("   equivariance, t = 2: f(shift x) vs shift f(x): max |difference| %g; the 2x2/2 max-pooled\n"
+           "   maps vs the old ones moved one cell right: max |difference| %g (interior columns)\n",
+           conv_mismatch, pool_mismatch);
+    nn_claim(conv_mismatch == 0 && pool_mismatch == 0, "pooling-equivariant-shift-2",
+             "a 2-pixel shift of the image moves its edge maps by exactly 2 pixels and the 2x2/2 max-pooled "
+             "maps by exactly one cell (largest differences %g and %g, away from the right border), while "
+             "after a 1-pixel shift the pooled maps change by %.0f%%", conv_mismatch, pool_mismatch,
+             100 * change[1][1]);
+    features_free(&two);
 
     nn_fig fig;
     if (nn_fig_begin(&fig, CHAPTER, "invariance") != NN_OK)
@@ -566,8 +643,8 @@ static void section_invariance(const nn_dataset *ds, int n_images)
     const char *titles[5] = {"edge map 28x28", "max 2x2/2: 14x14", "average 2x2/2", "L2 2x2/2",
                              "max 3x3/2, overlapping"};
     const int sides[5] = {28, 14, 14, 14, 13};
-    figure_grid("pooled", "one edge map and its pooled versions (one grey scale)", panels, titles, sides,
-                sides, 5);
+    figure_grid("pooled", "the edge map of Sobel filter 1 ([-1 0 1; -2 0 2; -1 0 1] + ReLU: dark to light, "
+                "left to right) and its pooled versions", panels, titles, sides, sides, 5, -1);
     free(shifted);
     features_free(&base);
 }
@@ -611,12 +688,9 @@ int main(int argc, char **argv)
     section_overlap_global();
 
     nn_dataset ds;
-    if (nn_load_fashion_mnist(&ds, common.data_dir, 0, n_images) != NN_OK) {
-        fprintf(stderr, "%s: note: %s\n%s: note: using toy images instead of Fashion-MNIST\n",
-                nn_program_name(), nn_last_error(), nn_program_name());
-        if (nn_make_toy_images(&ds, n_images, 28, 0.05, &rng) != NN_OK)
-            nn_die_last();
-    }
+    if (!nn_chapter_fashion_mnist(&ds, &common, 0, n_images, "using toy images instead") &&
+        nn_make_toy_images(&ds, n_images, 28, 0.05, &rng) != NN_OK)
+        nn_die_last();
     section_invariance(&ds, n_images);
     section_parameters();
     nn_say("\nFigures written under %s/plots/%s/ (%.1f s)\n", common.out_dir, CHAPTER,

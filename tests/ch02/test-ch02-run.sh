@@ -56,8 +56,10 @@ check "divergence never prints NaN" $?
 
 NNLAB_DATA="$out/nowhere" "$prog" --out "$out" $short > "$out/out.txt" 2> "$out/err.txt"
 status=$?
-[ $status -eq 0 ] && grep -q "Fashion-MNIST: skipped" "$out/out.txt" && grep -q "dataset-fashion-mnist" "$out/out.txt"
+[ $status -eq 0 ] && grep -q "Fashion-MNIST: skipped" "$out/out.txt" && grep -q "dataset-fashion-mnist" "$out/err.txt"
 check "missing Fashion-MNIST: the default run says it is skipped and how to get it, exit 0" $?
+. "$top_srcdir/tests/data-rule-lib.sh"
+data_rule_cases="none-given quiet-note truncated" check_data_rule $short
 NNLAB_DATA="$out/nowhere" "$prog" --out "$out" --full --epochs 1 > /dev/null 2> "$out/err.txt"
 status=$?
 [ $status -eq 1 ] && grep -q "nowhere" "$out/err.txt"

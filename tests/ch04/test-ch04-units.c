@@ -77,6 +77,40 @@ int main(void)
     float want_l1[4] = {0.05f, -0.05f, 0, 0.05f};
     nn_is_close_floats(dW, want_l1, 4, 1e-6, 0, "L1 subgradient is alpha/2 sign(W), 0 at 0");
 
+    /* ---- deck 001's decay form: W - lambda (dL/dW + alpha W) = (1 - lambda alpha) W - lambda dL/dW ---- */
+    {
+        float Wd[4] = {1, -2, 0, 0.5f}, grad[4] = {0.1f, 0.2f, -0.3f, 0}, step[4];
+        const double lambda = 0.5, alpha = 0.1;
+        nn_copy(step, grad, 4);
+        nn_l2_penalty_backward(step, Wd, 4, alpha);
+        nn_axpy(Wd, (float)-lambda, step, 4);
+        float want_decay[4];
+        const float W0[4] = {1, -2, 0, 0.5f};
+        for (int i = 0; i < 4; i++)
+            want_decay[i] = (float)((1 - lambda * alpha) * W0[i] - lambda * grad[i]);
+        nn_is_close_floats(Wd, want_decay, 4, 1e-6, 0,
+                           "an SGD step with L2 is the decay update (1 - lambda alpha) W - lambda dL/dW");
+    }
+
+    /* ---- the proximal L1 step by hand: threshold 0.3 ---- */
+    {
+        network tiny;
+        nn_rng tiny_rng = nn_rng_new(1);
+        network_init(&tiny, 2, 2, 1, &tiny_rng);
+        const float w1[4] = {1, -0.2f, 0.3f, -0.5f}, w2[2] = {0.29f, -2};
+        nn_copy(tiny.W1, w1, 4);
+        nn_copy(tiny.W2, w2, 2);
+        tiny.b1[0] = 0.1f;
+        l1_proximal_step(&tiny, 0.3);
+        const float want_w1[4] = {0.7f, 0, 0, -0.2f}, want_w2[2] = {0, -1.7f};
+        nn_is_close_floats(tiny.W1, want_w1, 4, 1e-6, 0, "proximal L1: sign(w) max(|w| - 0.3, 0) on W1");
+        nn_is_close_floats(tiny.W2, want_w2, 2, 1e-6, 0, "proximal L1: on W2 as well");
+        nn_ok(tiny.W1[1] == 0 && tiny.W1[2] == 0 && tiny.W2[0] == 0,
+              "proximal L1: weights with |w| <= threshold become exactly 0");
+        nn_is_close(tiny.b1[0], 0.1, 1e-7, 0, "proximal L1: biases are not touched");
+        network_free(&tiny);
+    }
+
     /* ---- dropout ---- */
     enum { N = 100000 };
     float *h = nn_floats(N), *out = nn_floats(N), *mask = nn_floats(N), *at_test = nn_floats(N);
@@ -141,12 +175,13 @@ int main(void)
 
     /* ---- early stopping on a hand-made validation curve ---- */
     static const double curve[] = {5, 4, 3, 3.5, 3.2, 3.1, 3.4, 3.6};
-    early_stopper s = early_stopper_new(3);
+    early_stopper *s = early_stopper_new(3);
     int stopped_at = -1, improved;
     for (int e = 0; e < 8 && stopped_at < 0; e++)
-        if (early_stopper_update(&s, e, curve[e], &improved))
+        if (early_stopper_update(s, e, curve[e], &improved))
             stopped_at = e;
-    nn_is_int(s.best_epoch, 2, "early stopping: best epoch is the minimum, epoch 2 (loss 3)");
+    nn_is_int(s->best_epoch, 2, "early stopping: best epoch is the minimum, epoch 2 (loss 3)");
+    free(s);
     nn_is_int(stopped_at, 5, "early stopping: patience 3 stops three epochs after the best");
 
     /* ---- augmentation by hand on a 3x3 image ---- */

@@ -150,7 +150,64 @@ static void test_bad_csv(void)
     expect_error(nn_csv_read(path, 0, &table), path, "truncated", "truncated gzip'd CSV");
 
     /* The same loader on a directory. */
-    expect_error(nn_csv_read(tmpdir, 0, &table), tmpdir, "cannot read", "a directory as a CSV");
+    expect_error(nn_csv_read(tmpdir, 0, &table), tmpdir, "is a directory, but a data file should "
+                 "be here", "a directory as a CSV");
+
+    /* Invisible bytes inside a field are named, not printed raw. */
+    path = write_text("nbsp.csv", "1,2\n3,4\xc2\xa0\n");
+    expect_error(nn_csv_read(path, 0, &table), path, "'4\\xC2\\xA0' is not a number",
+                 "a non-breaking space in a field is shown as \\xC2\\xA0");
+}
+
+/* A small gzip file that inflates to far more than any table: the reader
+ * stops at its cap (64 MiB) instead of reading it whole. */
+static void test_gzip_bomb_csv(void)
+{
+    enum { CHUNK = 1 << 20 };
+    char *ones = nn_malloc(CHUNK);
+    for (int i = 0; i < CHUNK; i += 2) {
+        ones[i] = '1';
+        ones[i + 1] = '\n';
+    }
+    const char *path = tmp_path("bomb.csv.gz");
+    gzFile f = gzopen(path, "wb9");
+    for (int k = 0; f && k < 80; k++)
+        if (gzwrite(f, ones, CHUNK) != CHUNK)
+            nn_tap_bail_out("cannot write %s", path);
+    if (!f || gzclose(f) != Z_OK)
+        nn_tap_bail_out("cannot write %s", path);
+    free(ones);
+    nn_table table;
+    double start = nn_seconds();
+    expect_error(nn_csv_read(path, 0, &table), path, "more than 67108864 bytes once decompressed",
+                 "a CSV that inflates from under 1 MB to 80 MiB (a gzip bomb)");
+    nn_diag("compressed %ld bytes; refused after %.2f s", file_size(path), nn_seconds() - start);
+}
+
+/* Accepted: a table that starts with a UTF-8 byte-order mark (as spreadsheets
+ * write them) reads as if it were not there. */
+static void test_csv_bom(void)
+{
+    nn_table table;
+    const char *path = write_text("bom.csv", "\xef\xbb\xbf" "1.5,2\n3,4\n");
+    int status = nn_csv_read(path, 0, &table);
+    if (nn_ok(status == NN_OK, "a CSV starting with a UTF-8 byte-order mark reads"))
+        nn_ok(table.rows == 2 && table.cols == 2 && table.values[0] == 1.5f && table.values[3] == 4,
+              "the BOM is skipped: 2 x 2, first value 1.5 (got %d x %d, %g)", table.rows, table.cols,
+              (double)table.values[0]);
+    else
+        nn_diag("%s", nn_last_error());
+    nn_table_free(&table);
+    nn_dataset ds;
+    char text[256];
+    snprintf(text, sizeof text, "\xef\xbb\xbf" "2,2,a,b\n0.5,1,0\n2,3,1\n");
+    path = write_text("bom-sklearn.csv", text);
+    status = nn_load_sklearn_csv(&ds, path, "bom");
+    nn_ok(status == NN_OK && ds.n == 2 && ds.d == 2 && ds.y[1] == 1,
+          "an sklearn table with a BOM before its header loads (2 examples, 2 features)");
+    if (status != NN_OK)
+        nn_diag("%s", nn_last_error());
+    nn_dataset_free(&ds);
 }
 
 static void test_bad_sklearn(void)
@@ -252,8 +309,43 @@ static void test_bad_idx(void)
                  "truncated plain IDX");
     len = make_idx(buf, 3, dims, data, 30);
     path = write_plain("long-idx3-ubyte", buf, len);
-    expect_error(nn_idx_read(path, &idx), path, "do not match the 30 bytes",
-                 "IDX header dims smaller than the data");
+    expect_error(nn_idx_read(path, &idx), path, "2 x 3 x 4 = 24 bytes do not match the data: "
+                 "more bytes follow", "IDX header dims smaller than the data");
+
+    /* Caps from the header: a promise larger than the largest real set
+     * (60000 x 28 x 28 bytes) is refused before any data is read, and a
+     * small promise followed by a flood of data is refused after reading one
+     * byte past it, not after reading the flood. */
+    int promise[3] = {60001, 28, 28};
+    len = make_idx(buf, 3, promise, data, 24);
+    path = write_plain("huge-promise-idx3-ubyte", buf, len);
+    expect_error(nn_idx_read(path, &idx), path, "more than 47040000 bytes of data",
+                 "IDX header promising 60001 x 28 x 28 bytes");
+    static unsigned char flood[1 << 20];
+    int flood_dims[1] = {10};
+    len = make_idx(flood, 1, flood_dims, data, 10);
+    path = tmp_path("bomb-idx1-ubyte.gz");
+    gzFile bomb = gzopen(path, "wb9");
+    if (!bomb || gzwrite(bomb, flood, (unsigned)len) != (int)len)
+        nn_tap_bail_out("cannot write %s", path);
+    memset(flood, 0, sizeof flood);
+    for (int k = 0; k < 200; k++)
+        if (gzwrite(bomb, flood, sizeof flood) != (int)sizeof flood)
+            nn_tap_bail_out("cannot write %s", path);
+    if (gzclose(bomb) != Z_OK)
+        nn_tap_bail_out("cannot write %s", path);
+    double start = nn_seconds();
+    expect_error(nn_idx_read(path, &idx), path, "10 = 10 bytes do not match the data",
+                 "gzip'd IDX promising 10 bytes that inflates to 200 MiB");
+    double seconds = nn_seconds() - start;
+    nn_diag("compressed %ld bytes, inflating to 200 MiB; refused after %.3f s", file_size(path), seconds);
+
+    /* A directory in a file's place is named as such. */
+    path = tmp_path("dir-idx1-ubyte");
+    if (mkdir(path, 0700) != 0)
+        nn_tap_bail_out("cannot make %s", path);
+    expect_error(nn_idx_read(path, &idx), path, "is a directory", "a directory as an IDX file");
+    rmdir(path);
     int zero[1] = {0};
     len = make_idx(buf, 1, zero, data, 0);
     path = write_plain("zero-size-idx", buf, len);
@@ -344,6 +436,18 @@ static void test_bad_fashion(void)
     expect_error(nn_load_fashion_mnist(&ds, dir, 1, 0), "fm-count/train-labels-idx1-ubyte.gz",
                  "holds 3 images but", "images and labels disagree in count");
     nn_contains(nn_last_error(), "holds 2 labels", "the count message gives both counts");
+    /* A directory where the images file should be: not "not installed". */
+    snprintf(dir, sizeof dir, "%s/fm-dims/train-images-idx3-ubyte.gz", tmpdir);
+    remove(dir);
+    if (mkdir(dir, 0700) != 0)
+        nn_tap_bail_out("cannot make %s", dir);
+    snprintf(dir, sizeof dir, "%s/fm-dims", tmpdir);
+    expect_error(nn_load_fashion_mnist(&ds, dir, 1, 0), "fm-dims/train-images-idx3-ubyte.gz",
+                 "is a directory, but a data file should be here", "a directory as the images file");
+    nn_ok(strstr(nn_last_error(), "not installed") == NULL,
+          "a directory in the images file's place is not reported as \"not installed\"");
+    snprintf(dir, sizeof dir, "%s/fm-dims/train-images-idx3-ubyte.gz", tmpdir);
+    rmdir(dir);
     snprintf(dir, sizeof dir, "%s/fm-label", tmpdir);
     expect_error(nn_load_fashion_mnist(&ds, dir, 1, 0), "fm-label/train-labels-idx1-ubyte.gz",
                  "example 1 is 10, out of range 0..9", "label 10 in Fashion-MNIST");
@@ -964,6 +1068,8 @@ int main(void)
     unsetenv("NNLAB_DATA_DIR");
 
     test_bad_csv();
+    test_gzip_bomb_csv();
+    test_csv_bom();
     test_bad_sklearn();
     test_bad_idx();
     test_bad_fashion();
