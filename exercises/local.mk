@@ -24,7 +24,7 @@ GRADING_TESTS = tests/grading/sync.sh tests/grading/machinery.gsh
 TESTS += $(EX_TESTS) $(GRADING_TESTS)
 
 ## How exercise code is compiled: the same compiler and flags as the kit.
-EX_ENV = top_srcdir='$(abs_top_srcdir)' CC='$(CC)' \
+EX_ENV = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' CC='$(CC)' \
 	CPPFLAGS='$(DEFS) -I$(top_builddir) $(AM_CPPFLAGS) $(CPPFLAGS)' \
 	CFLAGS='$(AM_CFLAGS) $(CFLAGS)' LDFLAGS='$(AM_LDFLAGS) $(LDFLAGS)' \
 	LIBS='$(LDADD) $(LIBS)' NNLAB_LIB='lib/libnnlab.a' \
@@ -91,12 +91,12 @@ dist-solutions:
 	  cp -pR $(srcdir)/solutions $(distdir)/ && chmod -R u+w $(distdir)/solutions; fi
 
 EXTRA_DIST += $(EXERCISE_DIRS) tests/exercises $(GRADING_TESTS) \
-	tools/make-exercises tools/ex-build tools/ex-run tools/grade tools/grade-class \
+	lib/exercise-runner.c tools/make-exercises tools/ex-build tools/ex-run tools/grade tools/grade-class \
 	doc/EXERCISES.md doc/GRADING.md
-CLEANFILES += $(EX_TESTS) exercises/*.buildlog
+CLEANFILES += $(EX_TESTS) exercises/*.buildlog exercises/*.runner exercises/*.forbidden
 clean-local: clean-grading
 clean-grading:
-	rm -rf exercises/stubs $(GRADE_DIR) grades $(PACKAGE)-$(VERSION)-student.tar.gz
+	rm -rf exercises/stubs exercises/*.d $(GRADE_DIR) grades $(PACKAGE)-$(VERSION)-student.tar.gz
 .PHONY: ex-always exercises check-chapter check-ch01 check-ch02 check-ch03 check-ch04 \
 	check-ch05 check-ch06 grade progress hint grade-class dist-student dist-solutions \
 	clean-grading

@@ -13,7 +13,7 @@ set -u
 top_srcdir=$(cd "${top_srcdir:?}" && pwd)
 tools=$top_srcdir/tools
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-machinery.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$tmp"' EXIT
 if [ ! -d "$top_srcdir/solutions/01-perceptron" ]; then
     echo "1..0 # SKIP no solutions/ in this tree (a student copy)"
     exit 0
@@ -88,6 +88,8 @@ check "a region without END SOLUTION is refused, naming the file and line" \
 fake=$tmp/top
 mkdir -p "$fake/tests/exercises" "$fake/exercises" "$fake/solutions"
 ln -s "$tools" "$fake/tools"
+ln -s "$top_srcdir/lib" "$fake/lib"
+ln -s "$top_srcdir/solutions/01-perceptron" "$fake/solutions/01-perceptron"
 ln -s "$top_srcdir/tests/exercises/01-perceptron.c" "$fake/tests/exercises/01-perceptron.c"
 cp -R "$top_srcdir/exercises/01-perceptron" "$fake/exercises/"
 chmod -R u+w "$fake/exercises"
@@ -114,7 +116,7 @@ check "grade scores the wrong, looping and crashing chapter 6/22 and the broken 
     contains "$tmp/g/grade.csv" "tester,6,0,6,27"
 check "a wrong answer is reported with expected and got, and the hint" \
     sh -c "grep -q 'NOR(0, 0): expected 1, got 0' '$tmp/g/report.txt' && grep -q 'hint: A threshold unit' '$tmp/g/report.txt'"
-check "an infinite loop is stopped and reported" contains "$tmp/g/report.txt" "timed out after 1 s: infinite loop?"
+check "an infinite loop is stopped and reported, naming the case that was running" contains "$tmp/g/report.txt" "timed out after 1 s while computing case \"stops after max_epochs on XOR\": infinite loop?"
 check "a crash is reported and scores that exercise 0" \
     sh -c "grep -q '1.4 .*0/8 *crashed' '$tmp/g/report.txt'"
 check "a chapter that does not compile scores 0 and shows the compiler's message" \
