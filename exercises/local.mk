@@ -75,7 +75,8 @@ hint: lib/libnnlab.a
 	  --exercises $(EXDIR)
 grade-class: lib/libnnlab.a
 	@test -n '$(SUBMISSIONS)' || { echo "usage: make grade-class SUBMISSIONS=dir (dir/<student>/exercises/NN-topic/*.c)" >&2; exit 2; }
-	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade-class --out grades '$(SUBMISSIONS)'
+	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade-class --out grades \
+	  $(if $(ROSTER),--roster '$(ROSTER)') '$(SUBMISSIONS)'
 
 ## make dist-student: the kit without solutions/, as nnlab-VERSION-student.tar.gz.
 dist-student: distdir

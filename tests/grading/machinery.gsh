@@ -113,7 +113,7 @@ unset NNLAB_TIMEOUT_SCALE
 EXERCISE_CHAPTERS="01-perceptron 99-broken" top_srcdir=$fake \
     "$tools/grade" --out "$tmp/g" --student tester > "$tmp/grade.out" 2>&1
 check "grade scores the wrong, looping and crashing chapter 6/22 and the broken one 0/5" \
-    contains "$tmp/g/grade.csv" "tester,6,0,6,27"
+    contains "$tmp/g/grade.csv" "tester,6,2,4,0,0,0,0,6,27"
 check "a wrong answer is reported with expected and got, and the hint" \
     sh -c "grep -q 'NOR(0, 0): expected 1, got 0' '$tmp/g/report.txt' && grep -q 'hint: A threshold unit' '$tmp/g/report.txt'"
 check "an infinite loop is stopped and reported, naming the case that was running" contains "$tmp/g/report.txt" "timed out after 1 s while computing case \"stops after max_epochs on XOR\": infinite loop?"
@@ -130,8 +130,8 @@ mkdir -p "$tmp/subs/ann/exercises/01-perceptron" "$tmp/subs/max/exercises/01-per
 cp "$top_srcdir/solutions/01-perceptron/ex01-perceptron.c" "$tmp/subs/ann/exercises/01-perceptron/"
 printf '1.1 1000 NAND truth table\n' > "$tmp/subs/max/exercises/01-perceptron/rubric.txt"
 EXERCISE_CHAPTERS=01-perceptron "$tools/grade-class" --out "$tmp/class" "$tmp/subs" > "$tmp/class.out" 2>&1
-check "grade-class: a solved submission gets full marks" contains "$tmp/class/grades.csv" "ann,22,22,22"
+check "grade-class: a solved submission gets full marks" contains "$tmp/class/grades.csv" "ann,22,4,4,6,8,22,22,graded"
 check "grade-class: a submitted rubric is ignored; missing files count as not attempted" \
-    contains "$tmp/class/grades.csv" "max,0,0,22"
+    contains "$tmp/class/grades.csv" "max,0,0,0,0,0,0,22,graded"
 echo "1..$n"
 exit $status
