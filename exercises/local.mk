@@ -20,7 +20,7 @@ EX_LOG_COMPILER = $(SHELL) $(top_srcdir)/tools/ex-run
 TEST_EXTENSIONS += .gsh
 GSH_LOG_DRIVER = $(LOG_DRIVER)
 GSH_LOG_COMPILER = env $(EX_ENV) $(SHELL)
-GRADING_TESTS = tests/grading/sync.sh tests/grading/machinery.gsh
+GRADING_TESTS = tests/grading/sync.sh tests/grading/machinery.gsh tests/grading/hostile.gsh
 TESTS += $(EX_TESTS) $(GRADING_TESTS)
 
 ## How exercise code is compiled: the same compiler and flags as the kit.
@@ -75,8 +75,8 @@ hint: lib/libnnlab.a
 	  --exercises $(EXDIR)
 grade-class: lib/libnnlab.a
 	@test -n '$(SUBMISSIONS)' || { echo "usage: make grade-class SUBMISSIONS=dir (dir/<student>/exercises/NN-topic/*.c)" >&2; exit 2; }
-	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade-class --out grades \
-	  $(if $(ROSTER),--roster '$(ROSTER)') '$(SUBMISSIONS)'
+	@roster='$(ROSTER)'; $(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade-class --out grades \
+	  $${roster:+--roster "$$roster"} '$(SUBMISSIONS)'
 
 ## make dist-student: the kit without solutions/, as nnlab-VERSION-student.tar.gz.
 dist-student: distdir
