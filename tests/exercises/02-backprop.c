@@ -174,16 +174,24 @@ static void ex_2_3(void)
     for (int k = 0; k < O; k++)
         acc_b[k] = 1;
     ex_dense_backward(acc_in, acc_W, acc_b, c, in, W, B, I, O);
-    int added = 1;
-    for (int k = 0; k < B * I; k++)
-        added &= fabs(acc_in[k] - (1 + num_in[k])) < 1e-6;
-    for (int k = 0; k < O * I; k++)
-        added &= fabs(acc_W[k] - (1 + num_W[k])) < 1e-6;
-    for (int k = 0; k < O; k++)
-        added &= fabs(acc_b[k] - (1 + num_b[k])) < 1e-6;
-    nn_ex_ok(added, "gradients are added (+=), not overwritten",
-             "gradient buffers holding 1 should hold 1 + gradient afterwards; got d_W[0] = %g, want %g",
-             acc_W[0], 1 + num_W[0]);
+    double acc_got[B * I + O * I + O], acc_want[B * I + O * I + O];
+    int at = 0;
+    for (int k = 0; k < B * I; k++, at++) {
+        acc_got[at] = acc_in[k];
+        acc_want[at] = 1 + num_in[k];
+    }
+    for (int k = 0; k < O * I; k++, at++) {
+        acc_got[at] = acc_W[k];
+        acc_want[at] = 1 + num_W[k];
+    }
+    for (int k = 0; k < O; k++, at++) {
+        acc_got[at] = acc_b[k];
+        acc_want[at] = 1 + num_b[k];
+    }
+    nn_ex_note("buffers holding 1 should hold 1 + gradient afterwards: entries d_in (%d), then d_W (%d), "
+               "then d_b (%d)", B * I, O * I, O);
+    nn_ex_close_doubles(acc_got, acc_want, B * I + O * I + O, 0, 1e-6,
+                        "gradients are added (+=), not overwritten");
 
     double only_W[O * I] = {0}, only_b[O] = {0};
     ex_dense_backward(NULL, only_W, only_b, c, in, W, B, I, O);
@@ -198,10 +206,11 @@ static void ex_2_4(void)
     const int deck[4] = {2, 4, 4, 1}, fashion[3] = {784, 256, 10}, linear[2] = {64, 10};
     nn_ex_note("layer 1: 4 (2 + 1) = 12, layer 2: 4 (4 + 1) = 20, output: 1 (4 + 1) = 5");
     nn_ex_int(ex_count_parameters(3, deck), 37, "deck 001's 2-4-4-1 network has 37 parameters");
-    long a = ex_count_parameters(2, fashion), b = ex_count_parameters(1, linear);
-    nn_ex_ok(a == 203530 && b == 650, "784-256-10 has 203530 parameters, 64-10 has 650",
-             "784-256-10: 256 (784 + 1) + 10 (256 + 1) = 203530, got %ld; 64-10: 10 (64 + 1) = 650, got %ld",
-             a, b);
+    const long got[2] = {ex_count_parameters(2, fashion), ex_count_parameters(1, linear)};
+    static const long want[2] = {203530, 650};
+    nn_ex_note("index 0: 784-256-10 has 256 (784 + 1) + 10 (256 + 1) = 203530; index 1: 64-10 has "
+               "10 (64 + 1) = 650");
+    nn_ex_ints(got, want, 2, "784-256-10 has 203530 parameters, 64-10 has 650");
 }
 
 int main(void)

@@ -104,34 +104,31 @@ static void ex_4_2(void)
 
 /* ---- 4.3: early stopping -------------------------------------------------------- */
 
+/* Runs early stopping on one loss curve and checks (best, stopped). */
+static void check_stopping(const double *losses, int n, int patience, long want_best,
+                           long want_stopped, const char *case_name)
+{
+    int stopped = -1;
+    int best = ex_early_stopping(losses, n, patience, &stopped);
+    const long got[2] = {best, stopped}, want[2] = {want_best, want_stopped};
+    char curve[256] = "";
+    for (int e = 0; e < n; e++)
+        snprintf(curve + strlen(curve), sizeof curve - strlen(curve), "%s%g", e ? " " : "", losses[e]);
+    nn_ex_note("losses %s, patience %d: index 0 is the best epoch (want %ld), index 1 the last epoch "
+               "run (want %ld)", curve, patience, want_best, want_stopped);
+    nn_ex_ints(got, want, 2, case_name);
+}
+
 static void ex_4_3(void)
 {
-    int stopped = -1, best;
     static const double example[] = {5, 4, 4.5, 4.2, 3, 2, 1};
-    best = ex_early_stopping(example, 7, 2, &stopped);
-    nn_ex_note("losses 5 4 4.5 4.2 3 2 1, patience 2: got best %d, stopped after %d", best, stopped);
-    nn_ex_ok(best == 1 && stopped == 3, "the example of the instructions: best epoch 1, stop after epoch 3",
-             "expected best epoch 1 and stop after epoch 3, got best %d and stop %d", best, stopped);
-
+    check_stopping(example, 7, 2, 1, 3, "the example of the instructions: best epoch 1, stop after epoch 3");
     static const double falling[] = {9, 8, 7, 6, 5, 4};
-    stopped = -1;
-    best = ex_early_stopping(falling, 6, 1, &stopped);
-    nn_ex_ok(best == 5 && stopped == 5, "a loss that keeps falling never stops early",
-             "losses 9 8 7 6 5 4, patience 1: expected best 5, last epoch run 5; got best %d, stop %d", best,
-             stopped);
-
+    check_stopping(falling, 6, 1, 5, 5, "a loss that keeps falling never stops early");
     static const double tie[] = {3, 2, 2, 2, 1};
-    stopped = -1;
-    best = ex_early_stopping(tie, 5, 2, &stopped);
-    nn_ex_ok(best == 1 && stopped == 3, "a tie is not an improvement",
-             "losses 3 2 2 2 1, patience 2: epochs 2 and 3 only equal the best, so expected best 1, stop "
-             "after 3; got best %d, stop %d", best, stopped);
-
+    check_stopping(tie, 5, 2, 1, 3, "a tie is not an improvement");
     static const double bump[] = {4, 3, 3.5, 1};
-    stopped = -1;
-    best = ex_early_stopping(bump, 4, 1, &stopped);
-    nn_ex_ok(best == 1 && stopped == 2, "patience 1 stops at the first epoch without a new best",
-             "losses 4 3 3.5 1, patience 1: expected best 1, stop after 2; got best %d, stop %d", best, stopped);
+    check_stopping(bump, 4, 1, 1, 2, "patience 1 stops at the first epoch without a new best");
 }
 
 int main(void)
