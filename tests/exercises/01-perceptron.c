@@ -307,17 +307,29 @@ static void ex_1_4(void)
 int main(void)
 {
     nn_ex_init("01-perceptron");
+    nn_ex_hint(2, "A threshold unit outputs 1 when w.x + b > 0. AND is w = (1, 1), b = -1.5: "
+                  "NOT flips a unit by negating its weights and bias.");
     nn_ex_run("1.1", "NAND and NOR threshold units",
-              "A threshold unit outputs 1 when w.x + b > 0. AND is w = (1, 1), b = -1.5: "
-              "NOT flips a unit by negating its weights and bias.", ex_1_1);
+              "A threshold unit outputs 1 when w.x + b > 0. Start from a unit you know (AND) and ask "
+              "what flipping the signs of w and b does to every output.",
+              ex_1_1);
+    nn_ex_hint(2, "Compute z = w.x + b; if y z <= 0 add y x to w and y to b and return 1, else return 0. "
+                  "y is an int: y * x[j] is a double.");
     nn_ex_run("1.2", "The perceptron update rule",
-              "Compute z = w.x + b; if y z <= 0 add y x to w and y to b and return 1, else return 0. "
-              "y is an int: y * x[j] is a double.", ex_1_2);
+              "The rule changes w and b only on a mistake. What is a mistake, exactly, in terms of y "
+              "and the score w.x + b, and is a score of exactly 0 one?",
+              ex_1_2);
+    nn_ex_hint(2, "Reset w and b to 0 first. Count the mistakes of each sweep; stop when a sweep has none "
+                  "or after max_epochs sweeps, whichever comes first.");
     nn_ex_run("1.3", "Training the perceptron to convergence",
-              "Reset w and b to 0 first. Count the mistakes of each sweep; stop when a sweep has none "
-              "or after max_epochs sweeps, whichever comes first.", ex_1_3);
+              "Reuse your 1.2. Where do w and b start, and which two things can end the training "
+              "loop?",
+              ex_1_3);
+    nn_ex_hint(2, "With u = -y z: L = log1p(exp(u)) for u <= 0 and u + log1p(exp(-u)) for u > 0; "
+                  "dL/dz = -y sigma(u), then dL/dw_j = dL/dz x_j and dL/db = dL/dz.");
     nn_ex_run("1.4", "Logistic-regression loss and gradient",
-              "With u = -y z: L = log1p(exp(u)) for u <= 0 and u + log1p(exp(-u)) for u > 0; "
-              "dL/dz = -y sigma(u), then dL/dw_j = dL/dz x_j and dL/db = dL/dz.", ex_1_4);
+              "Write the loss as a function of u = -y z. exp(u) overflows for large u: which "
+              "algebraically equal form of log(1 + e^u) is safe there?",
+              ex_1_4);
     return nn_ex_done();
 }

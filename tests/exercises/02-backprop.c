@@ -216,18 +216,28 @@ static void ex_2_4(void)
 int main(void)
 {
     nn_ex_init("02-backprop");
+    nn_ex_hint(2, "Compute f first where the derivative is written with it: s = 1 / (1 + exp(-z)) then s (1 - s); "
+                  "t = tanh(z) then 1 - t t.  For the kinked ones test z > 0 (so z = 0 takes the left slope).");
     nn_ex_run("2.1", "Derivatives of the activations",
-              "Compute f first where the derivative is written with it: s = 1 / (1 + exp(-z)) then s (1 - s); "
-              "t = tanh(z) then 1 - t t.  For the kinked ones test z > 0 (so z = 0 takes the left slope).",
+              "Some derivatives are easiest written with the function's own value (sigmoid, tanh). "
+              "For the kinked ones, the instructions say which side z = 0 takes.",
               ex_2_1);
+    nn_ex_hint(2, "Store every xi forward; then bar5 = -y, bar7 = -(1 - y), bar6 = bar7 / xi6, "
+                  "bar4 = bar5 / xi4 - bar6 (two paths), bar3 = -bar4 / xi3^2, bar2 = bar3, bar1 = bar2 e^xi1, "
+                  "dL/dW = -X bar1.  The answer at (3, 1, 3) is negative.");
     nn_ex_run("2.2", "The logistic-regression graph in reverse mode (deck 001)",
-              "Store every xi forward; then bar5 = -y, bar7 = -(1 - y), bar6 = bar7 / xi6, "
-              "bar4 = bar5 / xi4 - bar6 (two paths), bar3 = -bar4 / xi3^2, bar2 = bar3, bar1 = bar2 e^xi1, "
-              "dL/dW = -X bar1.  The answer at (3, 1, 3) is negative.", ex_2_2);
+              "Run the graph forward keeping every intermediate value, then go backward node by node "
+              "with the chain rule. One node feeds two others: its gradient is a sum.",
+              ex_2_2);
+    nn_ex_hint(2, "Three nested loops over n < B, o < O, i < I: with g = d_out[n*O + o], d_b[o] += g, "
+                  "d_W[o*I + i] += g in[n*I + i], and (if d_in) d_in[n*I + i] += g W[o*I + i].");
     nn_ex_run("2.3", "A dense layer's backward pass",
-              "Three nested loops over n < B, o < O, i < I: with g = d_out[n*O + o], d_b[o] += g, "
-              "d_W[o*I + i] += g in[n*I + i], and (if d_in) d_in[n*I + i] += g W[o*I + i].", ex_2_3);
+              "Write out one output o of one example n: which inputs and weights does it touch? Every "
+              "d_ buffer accumulates (+=), and d_in may be NULL.",
+              ex_2_3);
+    nn_ex_hint(2, "Sum over l = 1..L of n[l] * (n[l-1] + 1): the weights plus one bias per unit.");
     nn_ex_run("2.4", "Counting parameters",
-              "Sum over l = 1..L of n[l] * (n[l-1] + 1): the weights plus one bias per unit.", ex_2_4);
+              "Each unit of a dense layer has one weight per input and one bias.",
+              ex_2_4);
     return nn_ex_done();
 }

@@ -178,14 +178,22 @@ static void ex_3_3(void)
 int main(void)
 {
     nn_ex_init("03-optimizers");
+    nn_ex_hint(2, "First lookahead[i] = W[i] + alpha nu[i]; then one call grad(lookahead, g, n, ctx); then for "
+                  "each i: nu[i] = alpha nu[i] - epsilon g[i] and W[i] += nu[i].");
     nn_ex_run("3.1", "Nesterov momentum (deck 001)",
-              "First lookahead[i] = W[i] + alpha nu[i]; then one call grad(lookahead, g, n, ctx); then for "
-              "each i: nu[i] = alpha nu[i] - epsilon g[i] and W[i] += nu[i].", ex_3_1);
+              "Nesterov evaluates the gradient somewhere other than W. Where, and how many calls of "
+              "grad does one step need?",
+              ex_3_1);
+    nn_ex_hint(2, "Update m and v first (store them uncorrected), then divide by 1 - pow(beta1, t) and "
+                  "1 - pow(beta2, t) only to compute the step; eps is added after the square root.");
     nn_ex_run("3.2", "Adam with bias correction",
-              "Update m and v first (store them uncorrected), then divide by 1 - pow(beta1, t) and "
-              "1 - pow(beta2, t) only to compute the step; eps is added after the square root.", ex_3_2);
+              "m and v are kept as running averages without correction; the bias correction enters "
+              "only the step. Where does eps go?",
+              ex_3_2);
+    nn_ex_hint(2, "norm = sqrt(sum of g[i]^2); only if norm > u multiply every g[i] by u / norm; return the "
+                  "norm computed before clipping.");
     nn_ex_run("3.3", "Gradient clipping by norm",
-              "norm = sqrt(sum of g[i]^2); only if norm > u multiply every g[i] by u / norm; return the "
-              "norm computed before clipping.", ex_3_3);
+              "Compute the norm first; clipping only ever shrinks a gradient. Which norm is returned?",
+              ex_3_3);
     return nn_ex_done();
 }

@@ -165,16 +165,22 @@ static void ex_5_3(void)
 int main(void)
 {
     nn_ex_init("05-convolution");
+    nn_ex_hint(2, "Check the impossible cases first and return 0; then integer division rounds down for you.");
     nn_ex_run("5.1", "The output size (W - F + 2P)/S + 1",
-              "Check the impossible cases first and return 0; then integer division rounds down for you.",
+              "Some (W, F, S, P) have no valid output: decide those first. Integer division in C "
+              "already rounds down.",
               ex_5_1);
+    nn_ex_hint(2, "Compute H2 and W2 with your 5.1; the filter's top-left corner for output (i, j) is at "
+                  "(i S - P, j S - P); skip (count as 0) any position outside the image.");
     nn_ex_run("5.2", "A strided, zero-padded convolution",
-              "Compute H2 and W2 with your 5.1; the filter's top-left corner for output (i, j) is at "
-              "(i S - P, j S - P); skip (count as 0) any position outside the image.",
+              "Use your 5.1 for the output size. Where does the window of output (i, j) start once "
+              "there is padding, and what do positions outside the image contribute?",
               ex_5_2);
+    nn_ex_hint(2, "Copy your 5.2 loops; where the forward pass did sum += in[..] * k[u F + v], do "
+                  "d_in[..] += d_out[i W2 + j] * k[u F + v] instead.");
     nn_ex_run("5.3", "The input gradient",
-              "Copy your 5.2 loops; where the forward pass did sum += in[..] * k[u F + v], do "
-              "d_in[..] += d_out[i W2 + j] * k[u F + v] instead.",
+              "Each output was a sum of input-times-filter products: send d_out back along every one "
+              "of those products.",
               ex_5_3);
     return nn_ex_done();
 }

@@ -2,8 +2,8 @@
 # hostile.gsh: a class of hostile submissions, graded with make grade-class's
 # tool, each scoring exactly what its honest answers earn.
 #
-# Every submission but two answers exercise 6.2 honestly (5 of chapter 6's
-# 16 points), leaves 6.1 and 6.3 as stubs or uses them for an attack, and
+# Every submission but two answers exercise 6.2 honestly (7 of chapter 6's
+# 21 points), leaves 6.1 and 6.3 as stubs or uses them for an attack, and
 # attacks the grader: issue 13's list, one class per student.  The test
 # asserts each student's total, that the class run finishes and exits 0,
 # that the kit (a private copy) is byte-for-byte unchanged afterwards, that
@@ -71,28 +71,34 @@ submission() { # folder, C code before the functions, body of ex_maxpool
 #include "nnlab.h"
 #include "ex06-pooling.h"
 $2
-void ex_maxpool(double *out, int *argmax, const double *in, int H, int W, int F, int S)
+void ex_maxpool(double *out, int *argmax, const double *in, int H, int W, int F, int S, int P)
 {
-    (void)out; (void)argmax; (void)in; (void)H; (void)W; (void)F; (void)S;
+    (void)out; (void)argmax; (void)in; (void)H; (void)W; (void)F; (void)S; (void)P;
     $body
 }
-void ex_avgpool_backward(double *d_in, const double *d_out, int H, int W, int F, int S)
+void ex_avgpool_backward(double *d_in, const double *d_out, int H, int W, int F, int S, int P)
 {
-    int H2 = (H - F) / S + 1, W2 = (W - F) / S + 1;
+    int H2 = (H + 2 * P - F) / S + 1, W2 = (W + 2 * P - F) / S + 1;
     for (int i = 0; i < H2; i++)
-        for (int j = 0; j < W2; j++)
+        for (int j = 0; j < W2; j++) {
+            int r0 = i * S - P, c0 = j * S - P, n = 0;
             for (int u = 0; u < F; u++)
                 for (int v = 0; v < F; v++)
-                    d_in[(i * S + u) * W + j * S + v] += d_out[i * W2 + j] / (F * F);
+                    n += r0 + u >= 0 && r0 + u < H && c0 + v >= 0 && c0 + v < W;
+            for (int u = 0; u < F; u++)
+                for (int v = 0; v < F; v++)
+                    if (r0 + u >= 0 && r0 + u < H && c0 + v >= 0 && c0 + v < W)
+                        d_in[(r0 + u) * W + c0 + v] += d_out[i * W2 + j] / n;
+        }
 }
-void ex_l2pool(double *out, const double *in, int H, int W, int F, int S)
+void ex_lppool(double *out, const double *in, int H, int W, int F, int S, double p)
 {
-    NN_TODO("6.3"); (void)out; (void)in; (void)H; (void)W; (void)F; (void)S;
+    NN_TODO("6.3"); (void)out; (void)in; (void)H; (void)W; (void)F; (void)S; (void)p;
 }
-void ex_l2pool_backward(double *d_in, const double *d_out, const double *in, const double *out,
-                        int H, int W, int F, int S)
+void ex_lppool_backward(double *d_in, const double *d_out, const double *in, const double *out,
+                        int H, int W, int F, int S, double p)
 {
-    NN_TODO("6.3"); (void)d_in; (void)d_out; (void)in; (void)out; (void)H; (void)W; (void)F; (void)S;
+    NN_TODO("6.3"); (void)d_in; (void)d_out; (void)in; (void)out; (void)H; (void)W; (void)F; (void)S; (void)p;
 }
 C
 }
@@ -162,7 +168,7 @@ __attribute__((constructor)) static void overwrite(void)
                            \"$class/grades.csv\", \"$subs/honest/exercises/06-pooling/ex06-pooling.c\"};
     for (int i = 0; i < 4; i++) {
         FILE *f = fopen(files[i], \"w\");
-        if (f) { fputs(\"honest,0,0,0,0,0,0,0,0,0,16\n\", f); fclose(f); }
+        if (f) { fputs(\"honest,0,0,0,0,0,0,0,0,0,21\n\", f); fclose(f); }
     }
 }"
 
@@ -236,7 +242,7 @@ submission memory '' 'for (;;) { char *p = malloc(1 << 24); if (!p) abort(); mem
 # and a CSV row.
 submission grades.csv ''
 submission 'eve
-mallory,16,16,16,16,16,16,16' ''
+mallory,21,21,21,21,21,21,21' ''
 
 # 17. Calling the kit's own max pool.
 submission lib-version '' '
@@ -259,17 +265,17 @@ end=$(date +%s)
 cp "$tmp/class.out" "$tmp/class.err" "${HOSTILE_OUT:-$tmp}/" 2> /dev/null
 
 check "the class run finishes and exits 0 (every student graded, the CSV written)" test "$class_status" -eq 0
-score() { # student id, expected total of 16
+score() { # student id, expected total of 21
     awk -F ',' -v id="$1" -v want="$2" '$1 == id { found = 1; if ($(NF - 2) != want) { print id ": " $(NF - 2) " points, expected " want; exit 1 } }
         END { if (!found) { print "no row for " id; exit 1 } }' "$class/grades.csv"
 }
-check "honest: the solutions score 16" score honest 16
+check "honest: the solutions score 21" score honest 21
 check "stub: the kit's stubs score 0" score stub 0
-check "partial: 6.2 alone scores 5" score partial 5
+check "partial: 6.2 alone scores 7" score partial 7
 for who in paste-harness forge-results forge-pipe rewrite-kit overwrite-others exec-solution \
         define-kill env-timeout setsid-daemon fork-bomb output-flood memory grades.csv \
-        eve_mallory_16_16_16_16_16_16_16 lib-version; do
-    check "$who: scores what its honest 6.2 earns, 5" score "$who" 5
+        eve_mallory_21_21_21_21_21_21_21 lib-version; do
+    check "$who: scores what its honest 6.2 earns, 7" score "$who" 7
 done
 check "include-solution: an #include of solutions/ is refused, scores 0" sh -c "
     awk -F, '\$1 == \"include-solution\" && \$(NF - 2) == 0 { ok = 1 } END { exit !ok }' '$class/grades.csv' &&
