@@ -55,23 +55,35 @@ check-chapter: lib/libnnlab.a
 	  tests="$$tests $$c.student.ex $$c.solution.ex $$c.teeth.ex";; \
 	esac; done; \
 	if test -z "$$tests"; then echo "chapter $(CH) has no exercises yet"; exit 0; fi; \
-	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS="$$tests" && exit 0; \
+	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS="$$tests"; status=$$?; \
 	for t in $$tests; do \
+	  case $$t in *.student.ex) ;; *) continue;; esac; \
 	  $(AWK) '/^not ok/ && !/# TODO/ { bad = 1 } bad && /^(not ok|#)/ && !/# TODO/' "$${t%.ex}.log"; \
-	done; exit 1
+	done; \
+	for t in $$tests; do \
+	  case $$t in *.student.ex) kind=student;; *) kind=kit;; esac; \
+	  sed -n "s/^:test-result: /$$kind /p" "$${t%.ex}.trs" 2>/dev/null; \
+	done | $(AWK) '{ n[$$1, $$2]++; t[$$1]++ } END { \
+	  printf "\n== your exercises (chapter $(CH)): %d of %d cases pass, %d not attempted, %d failing\n", \
+	    n["student", "PASS"], t["student"], n["student", "XFAIL"], n["student", "FAIL"] + n["student", "ERROR"]; \
+	  if (n["kit", "SKIP"] == t["kit"]) print "== the kit'"'"'s self-tests of chapter $(CH): skipped (no solutions/ in a student copy)"; \
+	  else printf "== the kit'"'"'s self-tests of chapter $(CH) (solutions pass, stubs fail): %d of %d pass%s\n", \
+	    n["kit", "PASS"], t["kit"], n["kit", "PASS"] + n["kit", "SKIP"] == t["kit"] ? "" : " (a bug in the kit, not your code)" }'; \
+	exit $$status
 
-## make grade, make progress, make hint EX=N.k, make grade-class SUBMISSIONS=dir
+## make grade, make progress, make hint EX=N.k [LEVEL=2], make grade-class SUBMISSIONS=dir
 GRADE_DIR = grade
+LEVEL = 1
 ## The exercise files graded: the kit's own, or another copy (make grade EXDIR=dir).
 EXDIR = $(top_srcdir)/exercises
 grade: lib/libnnlab.a
 	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --out $(GRADE_DIR) \
 	  --exercises $(EXDIR) --student "$${STUDENT:-$${USER:-student}}"
 progress: lib/libnnlab.a
-	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --progress --out $(GRADE_DIR) \
-	  --exercises $(EXDIR)
+	@ch='$(CH)'; $(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --progress $${ch:+--chapter "$$ch"} \
+	  --out $(GRADE_DIR) --exercises $(EXDIR)
 hint: lib/libnnlab.a
-	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --hint '$(EX)' --out $(GRADE_DIR) \
+	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --hint '$(EX)' --level '$(LEVEL)' --out $(GRADE_DIR) \
 	  --exercises $(EXDIR)
 grade-class: lib/libnnlab.a
 	@test -n '$(SUBMISSIONS)' || { echo "usage: make grade-class SUBMISSIONS=dir (dir/<student>/exercises/NN-topic/*.c)" >&2; exit 2; }
