@@ -20,7 +20,8 @@ EX_LOG_COMPILER = $(SHELL) $(top_srcdir)/tools/ex-run
 TEST_EXTENSIONS += .gsh
 GSH_LOG_DRIVER = $(LOG_DRIVER)
 GSH_LOG_COMPILER = env $(EX_ENV) $(SHELL)
-GRADING_TESTS = tests/grading/sync.sh tests/grading/machinery.gsh tests/grading/hostile.gsh
+GRADING_TESTS = tests/grading/sync.sh tests/grading/machinery.gsh tests/grading/hostile.gsh \
+	tests/grading/gradescope.gsh
 TESTS += $(EX_TESTS) $(GRADING_TESTS)
 
 ## How exercise code is compiled: the same compiler and flags as the kit.
@@ -73,6 +74,7 @@ check-chapter: lib/libnnlab.a
 
 ## make grade, make progress, make hint EX=N.k [LEVEL=2], make grade-class SUBMISSIONS=dir
 GRADE_DIR = grade
+GRADES_OUT = grades
 LEVEL = 1
 ## The exercise files graded: the kit's own, or another copy (make grade EXDIR=dir).
 EXDIR = $(top_srcdir)/exercises
@@ -87,8 +89,20 @@ hint: lib/libnnlab.a
 	  --exercises $(EXDIR)
 grade-class: lib/libnnlab.a
 	@test -n '$(SUBMISSIONS)' || { echo "usage: make grade-class SUBMISSIONS=dir (dir/<student>/exercises/NN-topic/*.c)" >&2; exit 2; }
-	@roster='$(ROSTER)'; $(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade-class --out grades \
+	@roster='$(ROSTER)'; $(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade-class --out '$(GRADES_OUT)' \
 	  $${roster:+--roster "$$roster"} '$(SUBMISSIONS)'
+
+## make gradescope: the autograder zip Gradescope's documentation describes:
+## setup.sh and run_autograder at the top, the kit (with solutions/) in nnlab/.
+gradescope: distdir
+	rm -rf gradescope.tmp && mkdir gradescope.tmp
+	cp $(srcdir)/tools/gradescope/setup.sh $(srcdir)/tools/gradescope/run_autograder gradescope.tmp/
+	chmod +x gradescope.tmp/setup.sh gradescope.tmp/run_autograder
+	mv $(distdir) gradescope.tmp/nnlab
+	rm -f $(PACKAGE)-autograder.zip
+	cd gradescope.tmp && zip -qr ../$(PACKAGE)-autograder.zip setup.sh run_autograder nnlab
+	rm -rf gradescope.tmp
+	@echo "wrote $(PACKAGE)-autograder.zip: upload it as a Gradescope autograder (Ubuntu image)"
 
 ## make dist-student: the kit without solutions/, as nnlab-VERSION-student.tar.gz.
 dist-student: distdir
@@ -104,12 +118,13 @@ dist-solutions:
 	  cp -pR $(srcdir)/solutions $(distdir)/ && chmod -R u+w $(distdir)/solutions; fi
 
 EXTRA_DIST += $(EXERCISE_DIRS) tests/exercises $(GRADING_TESTS) \
+	tools/gradescope/setup.sh tools/gradescope/run_autograder \
 	lib/exercise-runner.c tools/make-exercises tools/ex-build tools/ex-run tools/grade tools/grade-class \
 	doc/EXERCISES.md doc/GRADING.md
 CLEANFILES += $(EX_TESTS) exercises/*.buildlog exercises/*.runner exercises/*.forbidden
 clean-local: clean-grading
 clean-grading:
 	rm -rf exercises/stubs exercises/*.d $(GRADE_DIR) grades $(PACKAGE)-$(VERSION)-student.tar.gz
-.PHONY: ex-always exercises check-chapter check-ch01 check-ch02 check-ch03 check-ch04 \
+.PHONY: gradescope ex-always exercises check-chapter check-ch01 check-ch02 check-ch03 check-ch04 \
 	check-ch05 check-ch06 grade progress hint grade-class dist-student dist-solutions \
 	clean-grading
