@@ -30,9 +30,21 @@ EX_ENV = top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' CC='$
 	CFLAGS='$(AM_CFLAGS) $(CFLAGS)' LDFLAGS='$(AM_LDFLAGS) $(LDFLAGS)' \
 	LIBS='$(LDADD) $(LIBS)' NNLAB_LIB='lib/libnnlab.a' \
 	EXERCISE_CHAPTERS='$(EXERCISE_DIRS)' SHELL='$(SHELL)'
-$(EX_TESTS): lib/libnnlab.a ex-always
+$(EX_TESTS): lib/libnnlab.a ex-always kit-location
 	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/ex-build $@
 ex-always:
+
+## A kit copied (cp -a) or moved keeps Makefiles and programs that point at
+## the place it was configured in, and would silently grade that tree:
+## refuse, and say what to run.
+kit-location:
+	@here=`pwd -P`; built=`cd '$(abs_top_builddir)' 2>/dev/null && pwd -P`; \
+	if test "$$here" != "$$built"; then \
+	  echo "nnlab: this kit was configured in $(abs_top_builddir), but this is $$here:" >&2; \
+	  echo "nnlab: it was copied or moved, and its Makefiles still grade the old place.  Run here:" >&2; \
+	  echo "    ./configure && make clean && make     (or ./bootstrap && make clean && make)" >&2; \
+	  exit 1; \
+	fi
 
 ## make exercises: regenerate exercises/ (committed) from solutions/.
 exercises:
@@ -51,7 +63,7 @@ check-ch05:
 	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=05
 check-ch06:
 	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=06
-check-chapter: lib/libnnlab.a
+check-chapter: lib/libnnlab.a kit-location
 	@tests=; for c in $(EXERCISE_DIRS); do case $$c in exercises/$(CH)-*) \
 	  tests="$$tests $$c.student.ex $$c.solution.ex $$c.teeth.ex";; \
 	esac; done; \
@@ -78,16 +90,17 @@ GRADES_OUT = grades
 LEVEL = 1
 ## The exercise files graded: the kit's own, or another copy (make grade EXDIR=dir).
 EXDIR = $(top_srcdir)/exercises
-grade: lib/libnnlab.a
+grade: lib/libnnlab.a kit-location
 	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --out $(GRADE_DIR) \
 	  --exercises $(EXDIR) --student "$${STUDENT:-$${USER:-student}}"
-progress: lib/libnnlab.a
+progress: lib/libnnlab.a kit-location
 	@ch='$(CH)'; $(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --progress $${ch:+--chapter "$$ch"} \
 	  --out $(GRADE_DIR) --exercises $(EXDIR)
-hint: lib/libnnlab.a
+hint: lib/libnnlab.a kit-location
 	@$(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade --hint '$(EX)' --level '$(LEVEL)' --out $(GRADE_DIR) \
 	  --exercises $(EXDIR)
-grade-class: lib/libnnlab.a
+grade-class: lib/libnnlab.a kit-location
+	@test -f $(top_srcdir)/tools/grade-class || { echo "make grade-class is an instructor's tool: this student copy does not have it" >&2; exit 2; }
 	@test -n '$(SUBMISSIONS)' || { echo "usage: make grade-class SUBMISSIONS=dir (dir/<student>/exercises/NN-topic/*.c)" >&2; exit 2; }
 	@roster='$(ROSTER)'; $(EX_ENV) $(SHELL) $(top_srcdir)/tools/grade-class --out '$(GRADES_OUT)' \
 	  $${roster:+--roster "$$roster"} '$(SUBMISSIONS)'
@@ -106,7 +119,12 @@ gradescope: distdir
 
 ## make dist-student: the kit without solutions/, as nnlab-VERSION-student.tar.gz.
 dist-student: distdir
-	rm -rf $(distdir)/solutions
+	rm -rf $(distdir)/solutions $(distdir)/tools/gradescope $(distdir)/doc/EXERCISES.md
+	rm -f $(distdir)/tools/grade-class
+	printf '%s\n' "The instructor's tools are not in the student copy: solutions/, tools/grade-class," \
+	  "tools/gradescope/ and doc/EXERCISES.md.  make grade, make progress, make hint and" \
+	  "make check-chNN are the student's; the machinery tests skip without solutions/." \
+	  > $(distdir)/INSTRUCTOR-TOOLS-REMOVED
 	tardir=$(distdir) && $(am__tar) | eval GZIP= gzip $(GZIP_ENV) -c > $(distdir)-student.tar.gz
 	$(am__post_remove_distdir)
 	@echo "wrote $(distdir)-student.tar.gz: unpack, then ./bootstrap && make && make check"
@@ -125,6 +143,6 @@ CLEANFILES += $(EX_TESTS) exercises/*.buildlog exercises/*.runner exercises/*.fo
 clean-local: clean-grading
 clean-grading:
 	rm -rf exercises/stubs exercises/*.d $(GRADE_DIR) grades $(PACKAGE)-$(VERSION)-student.tar.gz
-.PHONY: gradescope ex-always exercises check-chapter check-ch01 check-ch02 check-ch03 check-ch04 \
+.PHONY: gradescope kit-location ex-always exercises check-chapter check-ch01 check-ch02 check-ch03 check-ch04 \
 	check-ch05 check-ch06 grade progress hint grade-class dist-student dist-solutions \
 	clean-grading
