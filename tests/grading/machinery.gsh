@@ -125,6 +125,23 @@ check "results.json has Gradescope's fields" \
     sh -c "grep -q '\"score\": 6,' '$tmp/g/results.json' && grep -q '\"max_score\": 27,' '$tmp/g/results.json' &&
            grep -q '\"status\": \"failed\", \"output\": \"timed out' '$tmp/g/results.json'"
 
+# ---- Scaffolding an exercise -----------------------------------------------
+mkdir -p "$fake/tests/exercises"
+"$tools/new-exercise" "$fake" 98-scaffold 98.1 ex_sum 'A scaffolded sum' > "$tmp/new.out" 2>&1
+"$tools/new-exercise" "$fake" 98-scaffold 98.2 ex_total 'A second one' >> "$tmp/new.out" 2>&1
+check "new-exercise creates a chapter's four files and its stubs, and says what to add to local.mk" \
+    sh -c "test -f '$fake/solutions/98-scaffold/ex98-scaffold.c' && test -f '$fake/exercises/98-scaffold/ex98-scaffold.c' &&
+           grep -q 'EXERCISE_DIRS += exercises/98-scaffold' '$tmp/new.out' &&
+           grep -c '^98\.[12] ' '$fake/solutions/98-scaffold/rubric.txt' | grep -qx 2"
+for mode in solution teeth; do
+    top_srcdir=$fake "$tools/ex-build" "$tmp/scaffold/98-scaffold.$mode.ex" > /dev/null 2>&1
+    top_srcdir=$fake NNLAB_EX_MODE=$mode "$tmp/scaffold/98-scaffold.$mode.ex" > "$tmp/scaffold.$mode.tap" 2>&1
+    echo $? > "$tmp/scaffold.$mode.status"
+done
+check "the scaffold's solution passes its test and its stubs fail it" \
+    sh -c "grep -qx 0 '$tmp/scaffold.solution.status' && grep -qx 0 '$tmp/scaffold.teeth.status' &&
+           grep -q '^ok.*98.2 TODO' '$tmp/scaffold.solution.tap'"
+
 # ---- Grading a class ---------------------------------------------------------
 mkdir -p "$tmp/subs/ann/exercises/01-perceptron" "$tmp/subs/max/exercises/01-perceptron"
 cp "$top_srcdir/solutions/01-perceptron/ex01-perceptron.c" "$tmp/subs/ann/exercises/01-perceptron/"
