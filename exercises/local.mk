@@ -46,6 +46,11 @@ kit-location:
 	  exit 1; \
 	fi
 
+## make totals: every chapter's exercises, cases and points, from the rubrics.
+totals:
+	@chapters=; for c in $(EXERCISE_DIRS); do chapters="$$chapters $${c##*/}"; done; \
+	  $(SHELL) $(top_srcdir)/tools/rubric-totals '$(top_srcdir)' $$chapters
+
 ## make new-exercise CH=NN-topic ID=N.k FUNC=ex_name TITLE='...': scaffold one exercise.
 new-exercise:
 	$(SHELL) $(top_srcdir)/tools/new-exercise '$(top_srcdir)' '$(CH)' '$(ID)' '$(FUNC)' '$(TITLE)'
@@ -141,12 +146,12 @@ dist-solutions:
 
 EXTRA_DIST += $(EXERCISE_DIRS) tests/exercises $(GRADING_TESTS) \
 	tools/gradescope/setup.sh tools/gradescope/run_autograder \
-	tools/new-exercise lib/exercise-runner.c tools/make-exercises tools/ex-build tools/ex-run tools/grade tools/grade-class \
+	tools/new-exercise tools/rubric-totals lib/exercise-runner.c tools/make-exercises tools/ex-build tools/ex-run tools/grade tools/grade-class \
 	doc/EXERCISES.md doc/GRADING.md
 CLEANFILES += $(EX_TESTS) exercises/*.buildlog exercises/*.runner exercises/*.forbidden
 clean-local: clean-grading
 clean-grading:
 	rm -rf exercises/stubs exercises/*.d $(GRADE_DIR) grades $(PACKAGE)-$(VERSION)-student.tar.gz
-.PHONY: new-exercise gradescope kit-location ex-always exercises check-chapter check-ch01 check-ch02 check-ch03 check-ch04 \
+.PHONY: totals new-exercise gradescope kit-location ex-always exercises check-chapter check-ch01 check-ch02 check-ch03 check-ch04 \
 	check-ch05 check-ch06 grade progress hint grade-class dist-student dist-solutions \
 	clean-grading

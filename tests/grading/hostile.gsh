@@ -252,6 +252,10 @@ submission lib-version '' '
     nn_pool_dims_make(&d, 1, 1, H, W, F, S);
     nn_maxpool_forward(o, a, x, &d);'
 
+# 18. Files under names the kit does not expect.
+mkdir -p "$subs/misnamed/exercises/06-pooling"
+cp "$kit/solutions/06-pooling/ex06-pooling.c" "$subs/misnamed/exercises/06-pooling/pooling.c"
+
 fingerprint "$subs/honest" > "$tmp/honest.before"
 
 # ---- The class run -----------------------------------------------------------
@@ -301,10 +305,13 @@ check "no process of the run survives it (the setsid daemon is gone)" \
     sh -c "! ps -eo comm= | grep -qx nnlab-daemon"
 check "nothing of 1 MiB or more is kept from the output flood" \
     sh -c "test -z \"\$(find '$class' -type f -size +1023k ! -name '*.ex' ! -name '*.runner' ! -name '*.checker')\""
+check "misnamed: no recognised exercise file scores 0, with a loud warning and a status in the CSV" \
+    sh -c "grep -q 'WARNING: misnamed: no recognised exercise files' '$tmp/class.err' &&
+           grep -q '^misnamed,0,0,0,0,0,21,graded: NO RECOGNISED EXERCISE FILES$' '$class/grades.csv'"
 check "the folder named grades.csv did not replace the class file" \
     sh -c "head -n 1 '$class/grades.csv' | grep -q '^student,'"
 check "the folder name with a newline adds no row for a student who does not exist" \
-    sh -c "! grep -q '^mallory' '$class/grades.csv' && test \"\$(wc -l < '$class/grades.csv')\" -eq 22"
-echo "# the class of 21 took $((end - start)) s"
+    sh -c "! grep -q '^mallory' '$class/grades.csv' && test \"\$(wc -l < '$class/grades.csv')\" -eq 23"
+echo "# the class of 22 took $((end - start)) s"
 echo "1..$n"
 exit $status
