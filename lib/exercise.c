@@ -258,6 +258,27 @@ static int make_root(const char *workdir, char *err, size_t err_len)
         if (access(path, F_OK) == 0)
             mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=0755");
     }
+    /* The kit's data sets, read-only at their own paths: an exercise may
+     * load them (never the rest of the kit). */
+    char data_dirs[4][4200];
+    snprintf(data_dirs[0], sizeof data_dirs[0], "%s/data", env_or("top_srcdir", NNLAB_SRCDIR));
+    snprintf(data_dirs[1], sizeof data_dirs[1], "%s/data", NNLAB_SRCDIR);
+    snprintf(data_dirs[2], sizeof data_dirs[2], "%s", env_or("NNLAB_DATA", ""));
+    snprintf(data_dirs[3], sizeof data_dirs[3], "%s", env_or("NNLAB_DATA_DIR", ""));
+    for (int i = 0; i < 4; i++) {
+        char real[4096];
+        struct stat st;
+        if (!data_dirs[i][0] || !realpath(data_dirs[i], real) || stat(real, &st) != 0 ||
+            !S_ISDIR(st.st_mode) || strncmp(real, "/usr/", 5) == 0)
+            continue;
+        snprintf(path, sizeof path, "%s%s", root, real);
+        for (char *slash = path + strlen(root) + 1; (slash = strchr(slash, '/')); slash++) {
+            *slash = '\0';
+            mkdir(path, 0755);
+            *slash = '/';
+        }
+        bind_ro(real, path, 0);
+    }
     snprintf(path, sizeof path, "%s/tmp", root);
     if (mkdir(path, 01777) != 0 ||
         mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777") != 0) {
@@ -340,8 +361,20 @@ static void exec_runner(const char *exe, const char *id, uid_t uid, unsigned lim
 #endif
     char run_env[128];
     snprintf(run_env, sizeof run_env, "NNLAB_EX_RUN=%s", id);
-    char *const envp[] = {run_env, "PATH=/usr/bin:/bin", "HOME=/tmp", "TMPDIR=/tmp", "LC_ALL=C",
-                          NULL};
+    char *envp[16] = {run_env, "PATH=/usr/bin:/bin", "HOME=/tmp", "TMPDIR=/tmp", "LC_ALL=C"};
+    int n_env = 5;
+    /* The kit's own settings, from the checker's environment. */
+    static const char *const passed_on[] = {"NNLAB_DATA", "NNLAB_DATA_DIR", "NNLAB_GEMM",
+                                            "OMP_NUM_THREADS", "NNLAB_TIMEOUT_SCALE"};
+    static char kept[5][4200];
+    for (int i = 0; i < 5; i++) {
+        const char *v = getenv(passed_on[i]);
+        if (v && strlen(v) < 4000) {
+            snprintf(kept[i], sizeof kept[i], "%s=%s", passed_on[i], v);
+            envp[n_env++] = kept[i];
+        }
+    }
+    envp[n_env] = NULL;
     char *const argv[] = {"runner", NULL};
     execve(exe, argv, envp);
     write_status(keep_status, 'f', errno);

@@ -15,8 +15,13 @@ if [ ! -d "$top_srcdir/solutions/06-pooling" ]; then
     echo "1..0 # SKIP no solutions/ in this tree (a student copy)"
     exit 0
 fi
+# The isolation asserted below needs the full sandbox: root and namespaces.
+if [ "$(id -u)" != 0 ] || ! unshare --mount --pid --net --fork true 2> /dev/null; then
+    echo "1..0 # SKIP the runner's sandbox needs root and Linux namespaces here (doc/GRADING.md)"
+    exit 0
+fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-hostile.XXXXXX")
-[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$tmp"' EXIT
+[ -n "${KEEP_TMP:-}" ] || trap 'chmod -R u+w "$tmp" 2> /dev/null; rm -rf "$tmp"' EXIT
 n=0
 status=0
 check() { # description, then a command that must succeed
