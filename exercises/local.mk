@@ -122,7 +122,9 @@ gradescope: distdir
 	chmod +x gradescope.tmp/setup.sh gradescope.tmp/run_autograder
 	mv $(distdir) gradescope.tmp/nnlab
 	rm -f $(PACKAGE)-autograder.zip
-	cd gradescope.tmp && zip -qr ../$(PACKAGE)-autograder.zip setup.sh run_autograder nnlab
+	cd gradescope.tmp && if command -v zip > /dev/null 2>&1; then \
+	  zip -qr ../$(PACKAGE)-autograder.zip setup.sh run_autograder nnlab; \
+	else python3 -m zipfile -c ../$(PACKAGE)-autograder.zip setup.sh run_autograder nnlab; fi
 	rm -rf gradescope.tmp
 	@echo "wrote $(PACKAGE)-autograder.zip: upload it as a Gradescope autograder (Ubuntu image)"
 
