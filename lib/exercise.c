@@ -1298,7 +1298,10 @@ void nn_ex_run(const char *id, const char *title, const char *hint, nn_ex_fn bod
 
     char *text;
     size_t len;
-    int timed_out = read_child(fds[0], &text, &len, limit + 10);
+    /* The checker's own run is kit code and quick, but in a student copy
+     * (no solutions/) it calls the student's functions too: then it may loop
+     * where the runner did. */
+    int timed_out = read_child(fds[0], &text, &len, rr.how == 't' ? limit : limit + 10);
     int status = 0;
     if (timed_out)
         kill(pid, SIGKILL);
@@ -1332,7 +1335,7 @@ void nn_ex_run(const char *id, const char *title, const char *hint, nn_ex_fn bod
             n_cases++;
         }
     }
-    if (!checker_ended || timed_out || !WIFEXITED(status))
+    if ((!checker_ended || timed_out || !WIFEXITED(status)) && rr.how == 'x' && ended)
         nn_tap_bail_out("the checker's own run of exercise %s did not finish (%s): a bug in "
                         "tests/exercises/%s.c or solutions/, not in the code under test",
                         id, timed_out ? "timed out" : "crashed", chapter);
