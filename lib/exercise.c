@@ -258,18 +258,38 @@ static int make_root(const char *workdir, char *err, size_t err_len)
         if (access(path, F_OK) == 0)
             mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=0755");
     }
-    /* The kit's data sets, read-only at their own paths: an exercise may
-     * load them (never the rest of the kit). */
-    char data_dirs[4][4200];
+    snprintf(path, sizeof path, "%s/tmp", root);
+    if (mkdir(path, 01777) != 0 ||
+        mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777") != 0) {
+        snprintf(err, err_len, "a private /tmp: %s", strerror(errno));
+        return -1;
+    }
+    /* The kit's data sets and its tests' reference files, read-only at their
+     * own paths: an exercise test may load its inputs from them.  Never
+     * solutions/, exercises/ or the build tree (solution runners, results). */
+    char data_dirs[6][4200];
     snprintf(data_dirs[0], sizeof data_dirs[0], "%s/data", env_or("top_srcdir", NNLAB_SRCDIR));
     snprintf(data_dirs[1], sizeof data_dirs[1], "%s/data", NNLAB_SRCDIR);
     snprintf(data_dirs[2], sizeof data_dirs[2], "%s", env_or("NNLAB_DATA", ""));
     snprintf(data_dirs[3], sizeof data_dirs[3], "%s", env_or("NNLAB_DATA_DIR", ""));
-    for (int i = 0; i < 4; i++) {
+    snprintf(data_dirs[4], sizeof data_dirs[4], "%s/tests", env_or("top_srcdir", NNLAB_SRCDIR));
+    snprintf(data_dirs[5], sizeof data_dirs[5], "%s/tests", NNLAB_SRCDIR);
+    for (int i = 0; i < 6; i++) {
         char real[4096];
         struct stat st;
         if (!data_dirs[i][0] || !realpath(data_dirs[i], real) || stat(real, &st) != 0 ||
             !S_ISDIR(st.st_mode) || strncmp(real, "/usr/", 5) == 0)
+            continue;
+        /* Never a folder that holds the kit or the build (NNLAB_DATA=/ ...). */
+        int holds_kit = 0;
+        for (int k = 0; k < 3; k++) {
+            char kit[4096];
+            size_t len = strlen(real);
+            if (hide[k] && realpath(hide[k], kit) && strncmp(kit, real, len) == 0 &&
+                (kit[len] == '/' || kit[len] == '\0' || len == 1))
+                holds_kit = 1;
+        }
+        if (holds_kit)
             continue;
         snprintf(path, sizeof path, "%s%s", root, real);
         for (char *slash = path + strlen(root) + 1; (slash = strchr(slash, '/')); slash++) {
@@ -277,13 +297,10 @@ static int make_root(const char *workdir, char *err, size_t err_len)
             mkdir(path, 0755);
             *slash = '/';
         }
-        bind_ro(real, path, 0);
-    }
-    snprintf(path, sizeof path, "%s/tmp", root);
-    if (mkdir(path, 01777) != 0 ||
-        mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777") != 0) {
-        snprintf(err, err_len, "a private /tmp: %s", strerror(errno));
-        return -1;
+        if (bind_ro(real, path, 0) != 0) {
+            snprintf(err, err_len, "binding %.200s: %s", real, strerror(errno));
+            return -1;
+        }
     }
     snprintf(path, sizeof path, "%s/dev", root);
     if (mkdir(path, 0755) != 0 || mount("tmpfs", path, "tmpfs", MS_NOSUID, "size=4k,mode=0755") != 0) {
@@ -427,7 +444,10 @@ static void keeper(const char *workdir, const char *id, uid_t uid, unsigned limi
         if (use_ns) {
 #if NN_HAVE_NAMESPACES
             if (make_root(workdir, err, sizeof err) != 0) {
-                write_all(status_fd, "n ", 2);
+                /* Namespaces exist here but the private root could not be
+                 * made: fail closed (this exercise cannot be graded) rather
+                 * than run the student's code with less isolation. */
+                write_all(status_fd, "m sandbox: ", 11);
                 write_all(status_fd, err, strlen(err));
                 write_all(status_fd, "\n", 1);
                 _exit(0);
@@ -627,8 +647,10 @@ static void run_runner_once(const char *id, unsigned limit, int use_ns, runner_r
             rr->code = atoi(line + 1);
             if (line[0] == 'n')
                 snprintf(rr->why, sizeof rr->why, "%s", line + 1);
-        } else if (line[0] == 'f' && rr->how == 'f')
+        } else if (line[0] == 'f' && rr->how == 'f' && !rr->why[0])
             snprintf(rr->why, sizeof rr->why, "%s", strerror(atoi(line + 1)));
+        else if (line[0] == 'm' && rr->how == 'f')
+            snprintf(rr->why, sizeof rr->why, "%s", line + 2);
         if (!end)
             break;
         line = end + 1;

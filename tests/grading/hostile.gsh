@@ -303,6 +303,8 @@ check "define-kill: the loop is still stopped" \
     grep -q 'timed out after 2 s' "$class/students/define-kill/report.txt"
 check "memory: the runner is stopped (its memory limit, or the time limit on a slow machine); 6.1 scores 0" \
     grep -Eq '6.1 .*0/8 +(crashed|timed out)' "$class/students/memory/report.txt"
+check "every runner had the full sandbox (no fallback to limits only)" \
+    sh -c "! grep -hs 'sandbox' '$class'/students/*/build/*.stderr '$class'/students/*/report.txt"
 check "the kit is byte-for-byte unchanged" sh -c "fingerprint() { (cd \"\$1\" && find . -type f -exec cksum {} + | sort); };
     fingerprint '$kit' | diff '$tmp/kit.before' -"
 check "another student's submission is unchanged" sh -c "(cd '$subs/honest' && find . -type f -exec cksum {} + | sort) | diff '$tmp/honest.before' -"
