@@ -30,15 +30,17 @@ void ex_nor_unit(double w[2], double *b)
     (void)b;
 }
 
-/* ---- Exercise 1.2: one perceptron step ---------------------------------------
- * The perceptron loss of the lecture is 0 when y w.f(x) > 0 and -y w.f(x)
- * otherwise; a gradient step on it with learning rate 1 is the update
+/* ---- Exercise 1.2: one step of the perceptron with a margin -----------------
+ * The chapter's perceptron moves only on a mistake, a margin y (w.x + b) <= 0,
+ * so it stops at the first separating line it meets, which may pass within
+ * a hair of some example.  The margin perceptron asks for more: it also
+ * updates an example that is on the right side but closer than gamma >= 0,
  *
- *     on a mistake, y (w.x + b) <= 0:   w <- w + y x,   b <- b + y.
+ *     if y (w.x + b) <= gamma:   w <- w + y x,   b <- b + y.
  *
- * A score of exactly 0 counts as a mistake (so training can start at w = 0).
- * Return 1 when you updated, 0 when the example was already right. */
-int ex_perceptron_step(double *w, double *b, const double *x, int y, size_t n)
+ * A margin of exactly gamma still updates; gamma = 0 is the chapter's rule.
+ * Return 1 when you updated, 0 when the example's margin was beyond gamma. */
+int ex_margin_perceptron_step(double *w, double *b, const double *x, int y, size_t n, double gamma)
 {
     /* TODO(1.2): write your code here (read the comment above), then delete the NN_TODO line. */
     NN_TODO("1.2");
@@ -47,6 +49,7 @@ int ex_perceptron_step(double *w, double *b, const double *x, int y, size_t n)
     (void)x;
     (void)y;
     (void)n;
+    (void)gamma;
     return 0;
 }
 

@@ -14,10 +14,10 @@
 void ex_nand_unit(double w[2], double *b);
 void ex_nor_unit(double w[2], double *b);
 
-/* Exercise 1.2: one perceptron step on the example (x, y).  On a mistake,
- * y (w.x + b) <= 0, update w <- w + y x and b <- b + y and return 1;
- * otherwise change nothing and return 0. */
-int ex_perceptron_step(double *w, double *b, const double *x, int y, size_t n);
+/* Exercise 1.2: one step of the perceptron with margin gamma >= 0 on the
+ * example (x, y).  When y (w.x + b) <= gamma, update w <- w + y x and
+ * b <- b + y and return 1; otherwise change nothing and return 0. */
+int ex_margin_perceptron_step(double *w, double *b, const double *x, int y, size_t n, double gamma);
 
 /* Exercise 1.3: train from w = 0, b = 0 by sweeping over the m examples
  * (row i of X, shape (m, n), label y[i]) in order, one perceptron step per

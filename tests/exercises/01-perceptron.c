@@ -1,7 +1,7 @@
 /* Tests of chapter 1's exercises (exercises/01-perceptron/ex01-perceptron.c).
  *
  * Every expected value comes from an independent truth: the truth tables of
- * the gates, the update formula of the lecture applied by hand, the
+ * the gates, the margin update applied by hand, the
  * Novikoff bound on the number of mistakes, the lecture's two-case form of
  * the logistic loss, and central differences of that loss.  None is copied
  * from the solution.  The harness (lib/nn_exercise.h) runs each exercise in
@@ -81,55 +81,57 @@ static void ex_1_2(void)
     double w[N12], x[N12], b, got[N12 + 1], want[N12 + 1];
     nn_ex_seed(7);
 
-    /* A mistake: y is the opposite of the sign of the score. */
+    /* A right example inside the margin: y has the sign of the score, and
+     * gamma is 0.5 beyond its margin, so the chapter's rule would not move
+     * but this one must. */
     draw(&rng, w, N12);
     draw(&rng, x, N12);
     b = 0.25;
-    int y = score(w, b, x, N12) > 0 ? -1 : 1;
+    int y = score(w, b, x, N12) > 0 ? 1 : -1;
+    double inside = y * score(w, b, x, N12), gamma = inside + 0.5;
     for (int j = 0; j < N12; j++)
         want[j] = w[j] + y * x[j];
     want[N12] = b + y;
     memcpy(got, w, sizeof w);
     got[N12] = b;
-    int returned_mistake = ex_perceptron_step(got, &got[N12], x, y, N12);
-    nn_ex_note("example: y = %+d, y (w.x + b) = %.4g (a mistake); got[%d] is b", y,
-               y * score(w, b, x, N12), N12);
-    nn_ex_close_doubles(got, want, N12 + 1, 0, 1e-12, "update on a mistake: w <- w + y x, b <- b + y");
+    int returned_inside = ex_margin_perceptron_step(got, &got[N12], x, y, N12, gamma);
+    nn_ex_note("example: y = %+d, y (w.x + b) = %.4g > 0, gamma = %.4g; got[%d] is b", y, inside, gamma,
+               N12);
+    nn_ex_close_doubles(got, want, N12 + 1, 0, 1e-12,
+                        "updates a right example closer than gamma: w <- w + y x, b <- b + y");
 
-    /* At w = 0, b = 0 every score is 0, which the lecture counts as a mistake. */
-    double w0[N12] = {0}, b0 = 0;
-    for (int j = 0; j < N12; j++)
-        want[j] = x[j];
-    want[N12] = 1;
-    ex_perceptron_step(w0, &b0, x, +1, N12);
-    nn_ex_note("example: w = 0, b = 0, y = +1, so y (w.x + b) = 0; got[%d] is b", N12);
-    memcpy(got, w0, sizeof w0);
-    got[N12] = b0;
-    nn_ex_close_doubles(got, want, N12 + 1, 0, 1e-12, "a zero score counts as a mistake");
+    /* By hand: w = (1, 2), b = 0.5, x = (1, 1), y = +1 gives the margin
+     * 1 + 2 + 0.5 = 3.5, exactly gamma, so w becomes (2, 3) and b 1.5. */
+    double wh[2] = {1, 2}, bh = 0.5;
+    const double xh[2] = {1, 1};
+    int returned_edge = ex_margin_perceptron_step(wh, &bh, xh, +1, 2, 3.5);
+    const double edge_got[3] = {wh[0], wh[1], bh}, edge_want[3] = {2, 3, 1.5};
+    nn_ex_note("w = (1, 2), b = 0.5, x = (1, 1), y = +1: the margin is 3.5 = gamma; index 2 is b");
+    nn_ex_close_doubles(edge_got, edge_want, 3, 0, 1e-12, "a margin of exactly gamma updates");
 
-    /* A correct example: y has the sign of the score. */
+    /* Beyond the margin: the same example with gamma below its margin. */
     double wc[N12];
     memcpy(wc, w, sizeof w);
     double bc = b;
-    int yc = -y;
-    int returned_correct = ex_perceptron_step(wc, &bc, x, yc, N12);
-    /* got: the two return values, then w and b after the correct example */
-    double ret_got[N12 + 3], ret_want[N12 + 3];
-    ret_got[0] = returned_mistake;
-    ret_got[1] = returned_correct;
+    int returned_beyond = ex_margin_perceptron_step(wc, &bc, x, y, N12, inside / 2);
+    double ret_got[N12 + 4], ret_want[N12 + 4];
+    ret_got[0] = returned_inside;
+    ret_got[1] = returned_edge;
+    ret_got[2] = returned_beyond;
     ret_want[0] = 1;
-    ret_want[1] = 0;
+    ret_want[1] = 1;
+    ret_want[2] = 0;
     for (int j = 0; j < N12; j++) {
-        ret_got[2 + j] = wc[j];
-        ret_want[2 + j] = w[j];
+        ret_got[3 + j] = wc[j];
+        ret_want[3 + j] = w[j];
     }
-    ret_got[N12 + 2] = bc;
-    ret_want[N12 + 2] = b;
-    nn_ex_note("index 0: the return on the mistake above (want 1); index 1: the return on a correct "
-               "example, y (w.x + b) = %.4g > 0 (want 0); then w and b, which it must leave alone",
-               yc * score(w, b, x, N12));
-    nn_ex_close_doubles(ret_got, ret_want, N12 + 3, 0, 0,
-                        "returns 1 on a mistake and 0 on a correct example, which it leaves alone");
+    ret_got[N12 + 3] = bc;
+    ret_want[N12 + 3] = b;
+    nn_ex_note("indices 0, 1: the returns of the two updates above (want 1); index 2: the return on the "
+               "first example with gamma = %.4g, below its margin %.4g (want 0); then w and b, which it "
+               "must leave alone", inside / 2, inside);
+    nn_ex_close_doubles(ret_got, ret_want, N12 + 4, 0, 0,
+                        "returns 1 when it updates and 0 beyond the margin, which it leaves alone");
 }
 
 /* ---- 1.3: training --------------------------------------------------------------- */
@@ -313,11 +315,11 @@ int main(void)
               "A threshold unit outputs 1 when w.x + b > 0. Start from a unit you know (AND) and ask "
               "what flipping the signs of w and b does to every output.",
               ex_1_1);
-    nn_ex_hint(2, "Compute z = w.x + b; if y z <= 0 add y x to w and y to b and return 1, else return 0. "
-                  "y is an int: y * x[j] is a double.");
-    nn_ex_run("1.2", "The perceptron update rule",
-              "The rule changes w and b only on a mistake. What is a mistake, exactly, in terms of y "
-              "and the score w.x + b, and is a score of exactly 0 one?",
+    nn_ex_hint(2, "Compute the margin y (w.x + b). If it is greater than gamma, return 0 and touch nothing; "
+                  "otherwise add y x to w and y to b and return 1. y is an int: y * x[j] is a double.");
+    nn_ex_run("1.2", "The perceptron with a margin",
+              "The chapter's rule moves on y (w.x + b) <= 0. Which examples does raising that threshold "
+              "to gamma add, and does the update itself change?",
               ex_1_2);
     nn_ex_hint(2, "Reset w and b to 0 first. Count the mistakes of each sweep; stop when a sweep has none "
                   "or after max_epochs sweeps, whichever comes first.");
