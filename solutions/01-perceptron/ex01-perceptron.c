@@ -1,4 +1,5 @@
-/* Chapter 1 exercises: threshold units, the perceptron, logistic regression.
+/* Chapter 1 exercises: threshold units, the perceptron with a margin and with
+ * a kernel, the curvature of the logistic loss.
  *
  * Replace each stub (the lines that call NN_TODO) with your code; the
  * comment above each function says what it must do.  Check your work with
@@ -59,34 +60,44 @@ int ex_margin_perceptron_step(double *w, double *b, const double *x, int y, size
     /* END SOLUTION */
 }
 
-/* ---- Exercise 1.3: training to convergence -----------------------------------
- * Start from w = 0, b = 0.  Sweep over the examples in order (row i of X is
- * x_i, its label y[i]), making one perceptron step per example, and count the
- * mistakes.  Stop after the first sweep without a mistake: the data are then
- * separated.  On data that cannot be separated (XOR) that never happens, so
- * also stop after max_epochs sweeps.  Return the total number of mistakes.
- * (Write the step inline rather than calling ex_perceptron_step, so this
- * exercise is graded on its own.) */
-long ex_perceptron_train(double *w, double *b, const double *X, const int *y, size_t m,
-                         size_t n, int max_epochs)
+/* ---- Exercise 1.3: the perceptron in dual form, with a kernel ----------------
+ * The chapter remarks that from w = 0 every w the rule makes is a sum of the
+ * vectors y_i f(x_i), one for each mistake on example i.  So w never needs
+ * to be stored: keep alpha[i], the number of mistakes made on example i, and
+ * score x as
+ *
+ *     z(x) = sum_j alpha[j] y[j] K(x_j, x),    K(x, x') = (1 + x.x')^degree.
+ *
+ * With degree 1, K(x, x') = f(x).f(x') for f(x) = (x, 1), and this is exactly
+ * the chapter's perceptron with its bias; with degree 2 the unit separates
+ * with a conic, which the plain perceptron cannot (XOR).
+ *
+ * Start from alpha = 0.  Sweep over the m examples in order (row i of X is
+ * x_i, its label y[i]); on a mistake, y[i] z(x_i) <= 0, add 1 to alpha[i].
+ * Stop after the first sweep without a mistake, or after max_epochs sweeps.
+ * Return the total number of mistakes. */
+long ex_kernel_perceptron_train(long *alpha, const double *X, const int *y, size_t m, size_t n,
+                                int degree, int max_epochs)
 {
     /* BEGIN SOLUTION */
     long mistakes = 0;
-    for (size_t j = 0; j < n; j++)
-        w[j] = 0;
-    *b = 0;
+    for (size_t i = 0; i < m; i++)
+        alpha[i] = 0;
     for (int epoch = 0; epoch < max_epochs; epoch++) {
         long sweep_mistakes = 0;
         for (size_t i = 0; i < m; i++) {
-            const double *x = X + i * n;
-            double z = *b;
-            for (size_t j = 0; j < n; j++)
-                z += w[j] * x[j];
+            double z = 0;
+            for (size_t k = 0; k < m; k++) {
+                if (alpha[k] == 0)
+                    continue;
+                double dot = 1;
+                for (size_t j = 0; j < n; j++)
+                    dot += X[k * n + j] * X[i * n + j];
+                z += (double)alpha[k] * y[k] * pow(dot, degree);
+            }
             if (y[i] * z > 0)
                 continue;
-            for (size_t j = 0; j < n; j++)
-                w[j] += y[i] * x[j];
-            *b += y[i];
+            alpha[i]++;
             sweep_mistakes++;
         }
         mistakes += sweep_mistakes;

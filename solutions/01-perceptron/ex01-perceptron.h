@@ -19,12 +19,13 @@ void ex_nor_unit(double w[2], double *b);
  * b <- b + y and return 1; otherwise change nothing and return 0. */
 int ex_margin_perceptron_step(double *w, double *b, const double *x, int y, size_t n, double gamma);
 
-/* Exercise 1.3: train from w = 0, b = 0 by sweeping over the m examples
- * (row i of X, shape (m, n), label y[i]) in order, one perceptron step per
- * example, until a whole sweep makes no mistake or max_epochs sweeps are
- * done.  Returns the total number of mistakes (updates). */
-long ex_perceptron_train(double *w, double *b, const double *X, const int *y, size_t m,
-                         size_t n, int max_epochs);
+/* Exercise 1.3: the dual (kernel) perceptron with K(x, x') = (1 + x.x')^degree.
+ * From alpha = 0, sweep over the m examples (row i of X, shape (m, n), label
+ * y[i]) in order; a mistake, y[i] sum_k alpha[k] y[k] K(x_k, x_i) <= 0, adds 1
+ * to alpha[i].  Stops after a sweep without mistakes or after max_epochs
+ * sweeps.  Returns the total number of mistakes, the sum of alpha[0..m-1]. */
+long ex_kernel_perceptron_train(long *alpha, const double *X, const int *y, size_t m, size_t n,
+                                int degree, int max_epochs);
 
 /* Exercise 1.4: the logistic-regression loss of one example,
  * L = log(1 + exp(-y z)) with z = w.x + b, computed without overflow for any

@@ -2,7 +2,8 @@
  *
  * Every expected value comes from an independent truth: the truth tables of
  * the gates, the margin update applied by hand, the
- * Novikoff bound on the number of mistakes, the lecture's two-case form of
+ * primal perceptron (the equivalent of the dual one with a linear kernel),
+ * the dual margins a kernel must make positive, the lecture's two-case form of
  * the logistic loss, and central differences of that loss.  None is copied
  * from the solution.  The harness (lib/nn_exercise.h) runs each exercise in
  * its own process with a time limit and knows whether it was attempted. */
@@ -134,101 +135,112 @@ static void ex_1_2(void)
                         "returns 1 when it updates and 0 beyond the margin, which it leaves alone");
 }
 
-/* ---- 1.3: training --------------------------------------------------------------- */
+/* ---- 1.3: the dual perceptron ---------------------------------------------------- */
 
-/* Number of examples with y_i (w.x_i + b) <= 0. */
-static size_t misclassified(const double *w, double b, const double *X, const int *y, size_t m,
-                            size_t n)
+/* K(x, x') = (1 + x.x')^degree, written out for the checker. */
+static double kernel(const double *a, const double *b, size_t n, int degree)
 {
-    size_t bad = 0;
-    for (size_t i = 0; i < m; i++)
-        bad += y[i] * score(w, b, X + i * n, n) <= 0;
-    return bad;
+    double k = 1 + score(a, 0, b, n), power = 1;
+    for (int d = 0; d < degree; d++)
+        power *= k;
+    return power;
 }
 
-/* The checker's predicates on the trained (w, b, mistakes): whether the
- * data set of the context is separated, and within which bound. */
+/* The checker's predicate on the runner's alpha: every example has a
+ * positive dual margin y_i sum_k alpha_k y_k K(x_k, x_i). */
 typedef struct {
     const double *X;
     const int *y;
     size_t m, n;
-    double lo, hi; /* the number of mistakes must lie in [lo, hi] */
-    double R, gamma;
-} train_ctx;
+    int degree;
+} dual_ctx;
 
-static int separates(const double *v, size_t count, const void *context, char *why, size_t len)
+static int dual_separates(const double *alpha, size_t count, const void *context, char *why, size_t len)
 {
-    const train_ctx *t = context;
+    const dual_ctx *t = context;
     (void)count;
-    size_t bad = misclassified(v, v[t->n], t->X, t->y, t->m, t->n);
-    double mistakes = v[t->n + 1];
-    if (bad == 0 && mistakes >= t->lo && mistakes <= t->hi)
-        return 1;
-    if (t->gamma > 0)
-        snprintf(why, len,
-                 "expected: 0 misclassified, and 1 <= mistakes <= (R/gamma)^2 = (%.3f/%.3f)^2 = %.1f\n"
-                 "got:      %zu of %zu misclassified, %.0f mistakes (w starts at 0, so the first "
-                 "example is always a mistake)",
-                 t->R, t->gamma, t->hi, bad, t->m, mistakes);
-    else
-        snprintf(why, len,
-                 "after training (%.0f mistakes), w = (%g, %g), b = %g still misclassifies %zu of the %zu "
-                 "inputs", mistakes, v[0], v[1], v[t->n], bad, t->m);
-    return 0;
+    for (size_t i = 0; i < t->m; i++) {
+        double z = 0;
+        for (size_t k = 0; k < t->m; k++)
+            z += alpha[k] * t->y[k] * kernel(t->X + k * t->n, t->X + i * t->n, t->n, t->degree);
+        if (t->y[i] * z <= 0) {
+            snprintf(why, len,
+                     "with your alpha = (%g, %g, %g, %g), example %zu (label %+d) has the dual margin "
+                     "y z = %g <= 0: it is not separated",
+                     alpha[0], alpha[1], alpha[2], alpha[3], i, t->y[i], t->y[i] * z);
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static void ex_1_3(void)
 {
-    /* AND with labels in {-1, +1}. */
-    static const double X_and[8] = {0, 0, 0, 1, 1, 0, 1, 1};
-    static const int y_and[4] = {-1, -1, -1, +1};
-    double w[3] = {0}, b = 0;
-    long mistakes = ex_perceptron_train(w, &b, X_and, y_and, 4, 2, 100);
-    const train_ctx and_set = {X_and, y_and, 4, 2, 0, INFINITY, 0, 0};
-    const double and_got[4] = {w[0], w[1], b, (double)mistakes};
-    nn_ex_holds(and_got, 4, separates, &and_set, "learns AND");
-
-    /* A random set separated with margin gamma by a unit vector u through
-     * the origin.  In the augmented space f(x) = (x, 1) the separator (u, 0)
-     * has norm 1, so Novikoff's theorem bounds the mistakes made from w = 0
-     * by (R / gamma)^2 with R = max ||f(x)||. */
+    /* A random set separated with margin at least 0.1 by a unit vector
+     * through the origin.  The test runs the chapter's primal perceptron on
+     * f(x) = (x, 1) in the same order and counts its mistakes per example:
+     * with degree 1 the dual form must make the same ones. */
     enum { M = 60, N = 3 };
     const uint64_t seed = 11;
     nn_rng rng = nn_rng_new(seed);
-    double u[N], X[M * N], R = 0, gamma = INFINITY;
+    double u[N], X[M * N];
     int y[M];
     draw(&rng, u, N);
-    double norm = sqrt(u[0] * u[0] + u[1] * u[1] + u[2] * u[2]);
-    for (int j = 0; j < N; j++)
-        u[j] /= norm;
     for (int i = 0; i < M;) {
         double *x = X + i * N;
         draw(&rng, x, N);
         double z = score(u, 0, x, N);
         if (fabs(z) < 0.1)
-            continue; /* keep a margin of at least 0.1 */
+            continue;
         y[i] = z > 0 ? 1 : -1;
-        R = fmax(R, sqrt(1 + x[0] * x[0] + x[1] * x[1] + x[2] * x[2]));
-        gamma = fmin(gamma, fabs(z));
         i++;
     }
-    double bound = (R / gamma) * (R / gamma);
-    double wr[N] = {0}, br = 0;
-    mistakes = ex_perceptron_train(wr, &br, X, y, M, N, 100000);
+    double w[N] = {0}, b = 0;
+    long primal[M] = {0}, primal_total = 0;
+    for (int epoch = 0; epoch < 100000; epoch++) {
+        long sweep = 0;
+        for (int i = 0; i < M; i++) {
+            const double *x = X + i * N;
+            if (y[i] * score(w, b, x, N) > 0)
+                continue;
+            for (int j = 0; j < N; j++)
+                w[j] += y[i] * x[j];
+            b += y[i];
+            primal[i]++;
+            sweep++;
+        }
+        primal_total += sweep;
+        if (sweep == 0)
+            break;
+    }
+    long alpha[M];
+    for (int i = 0; i < M; i++)
+        alpha[i] = 0;
     nn_ex_seed(seed);
-    const train_ctx random_set = {X, y, M, N, 1, bound, R, gamma};
-    const double random_got[N + 2] = {wr[0], wr[1], wr[2], br, (double)mistakes};
-    nn_ex_holds(random_got, N + 2, separates, &random_set,
-                "separates a random separable set within the Novikoff bound");
+    long returned = ex_kernel_perceptron_train(alpha, X, y, M, N, 1, 100000);
+    nn_ex_note("index i: the mistakes on example i of %d random separable points in R^%d; the primal "
+               "perceptron made %ld in all", M, N, primal_total);
+    nn_ex_ints(alpha, primal, M, "degree 1 makes the primal perceptron's mistakes, example by example");
+    nn_ex_int(returned, primal_total, "returns the total number of mistakes");
 
-    /* XOR cannot be separated: every sweep makes at least one mistake. */
+    /* XOR: no line separates it, but (1 + x.x')^2 contains the product
+     * x1 x2, and x1 + x2 - 2 x1 x2 is XOR itself. */
+    static const double X_xor[8] = {0, 0, 0, 1, 1, 0, 1, 1};
     static const int y_xor[4] = {-1, +1, +1, -1};
+    long alpha_xor[4] = {0, 0, 0, 0};
+    ex_kernel_perceptron_train(alpha_xor, X_xor, y_xor, 4, 2, 2, 1000);
+    const double alpha_got[4] = {(double)alpha_xor[0], (double)alpha_xor[1], (double)alpha_xor[2],
+                                 (double)alpha_xor[3]};
+    const dual_ctx xor_set = {X_xor, y_xor, 4, 2, 2};
+    nn_ex_holds(alpha_got, 4, dual_separates, &xor_set, "a quadratic kernel separates XOR");
+
+    /* With degree 1 XOR is not separable: every sweep makes a mistake. */
     const int max_epochs = 50;
-    double wx[2] = {0}, bx = 0;
-    mistakes = ex_perceptron_train(wx, &bx, X_and, y_xor, 4, 2, max_epochs);
-    nn_ex_note("XOR in %d sweeps: between %d (one mistake per sweep) and %d (four) mistakes",
+    long alpha_lin[4] = {0, 0, 0, 0};
+    long mistakes = ex_kernel_perceptron_train(alpha_lin, X_xor, y_xor, 4, 2, 1, max_epochs);
+    nn_ex_note("XOR with degree 1 in %d sweeps: between %d (one mistake per sweep) and %d (four) mistakes",
                max_epochs, max_epochs, 4 * max_epochs);
-    nn_ex_range((double)mistakes, max_epochs, 4.0 * max_epochs, "stops after max_epochs on XOR");
+    nn_ex_range((double)mistakes, max_epochs, 4.0 * max_epochs, "degree 1 stops after max_epochs on XOR");
 }
 
 /* ---- 1.4: logistic loss ------------------------------------------------------------ */
@@ -321,11 +333,12 @@ int main(void)
               "The chapter's rule moves on y (w.x + b) <= 0. Which examples does raising that threshold "
               "to gamma add, and does the update itself change?",
               ex_1_2);
-    nn_ex_hint(2, "Reset w and b to 0 first. Count the mistakes of each sweep; stop when a sweep has none "
-                  "or after max_epochs sweeps, whichever comes first.");
-    nn_ex_run("1.3", "Training the perceptron to convergence",
-              "Reuse your 1.2. Where do w and b start, and which two things can end the training "
-              "loop?",
+    nn_ex_hint(2, "Set alpha to 0. For example i, z = sum over k of alpha[k] y[k] (1 + x_k.x_i)^degree; if "
+                  "y[i] z <= 0, alpha[i]++ and count a mistake. Stop when a sweep has none or after "
+                  "max_epochs sweeps.");
+    nn_ex_run("1.3", "The perceptron in dual form, with a kernel",
+              "Every update adds y_i f(x_i) to w, so w is a weighted sum of the examples. What do the "
+              "weights count, and how do you score a point without ever forming w?",
               ex_1_3);
     nn_ex_hint(2, "With u = -y z: L = log1p(exp(u)) for u <= 0 and u + log1p(exp(-u)) for u > 0; "
                   "dL/dz = -y sigma(u), then dL/dw_j = dL/dz x_j and dL/db = dL/dz.");
