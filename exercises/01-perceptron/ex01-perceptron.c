@@ -85,21 +85,27 @@ long ex_kernel_perceptron_train(long *alpha, const double *X, const int *y, size
     return 0;
 }
 
-/* ---- Exercise 1.4: logistic-regression loss and gradient ---------------------
- * The lecture writes the logistic loss in two cases; both are
+/* ---- Exercise 1.4: the curvature of the logistic loss ------------------------
+ * The chapter writes L = log(1 + exp(-y z)), z = w.x + b, and its gradient
+ * dL/dz = -y sigma(-y z).  Newton's method, and any check of how fast
+ * gradient descent can go, needs the next derivative.  Differentiate once
+ * more:
  *
- *     L = log(1 + exp(-y z)),   z = w.x + b,
+ *     d2L/dz2 = sigma(z) sigma(-z)          (the same for y = +1 and y = -1),
  *
- * and its gradient is dL/dz = -y sigma(-y z), so dL/dw = -y sigma(-y z) x and
- * dL/db = -y sigma(-y z).  exp(-y z) overflows for y z below about -710: for
- * u = -y z > 0 use log(1 + exp(u)) = u + log(1 + exp(-u)) (log1p helps). */
-double ex_logistic_loss(double *grad_w, double *grad_b, const double *w, double b,
-                        const double *x, int y, size_t n)
+ * and since z is linear in theta = (w, b) with dz/dtheta = (x, 1), the
+ * Hessian over theta is the rank-one matrix
+ *
+ *     H = d2L/dz2 (x, 1) (x, 1)^T,   (n + 1) x (n + 1), row-major, b last.
+ *
+ * Fill H and return d2L/dz2.  Mind the precision for large |z|: sigma(z) is 1
+ * to double precision already at z = 40, so 1 - sigma(z) is 0 there while
+ * sigma(-z) is still about 4e-18. */
+double ex_logistic_hessian(double *H, const double *w, double b, const double *x, int y, size_t n)
 {
     /* TODO(1.4): write your code here (read the comment above), then delete the NN_TODO line. */
     NN_TODO("1.4");
-    (void)grad_w;
-    (void)grad_b;
+    (void)H;
     (void)w;
     (void)b;
     (void)x;

@@ -27,10 +27,10 @@ int ex_margin_perceptron_step(double *w, double *b, const double *x, int y, size
 long ex_kernel_perceptron_train(long *alpha, const double *X, const int *y, size_t m, size_t n,
                                 int degree, int max_epochs);
 
-/* Exercise 1.4: the logistic-regression loss of one example,
- * L = log(1 + exp(-y z)) with z = w.x + b, computed without overflow for any
- * z; writes dL/dw into grad_w[0..n-1] and dL/db into *grad_b. */
-double ex_logistic_loss(double *grad_w, double *grad_b, const double *w, double b,
-                        const double *x, int y, size_t n);
+/* Exercise 1.4: the second derivative of the logistic loss of one example,
+ * L = log(1 + exp(-y z)) with z = w.x + b: returns d2L/dz2, accurate for any
+ * z, and writes the Hessian over (w, b) into H, (n + 1) x (n + 1) row-major,
+ * the bias last. */
+double ex_logistic_hessian(double *H, const double *w, double b, const double *x, int y, size_t n);
 
 #endif

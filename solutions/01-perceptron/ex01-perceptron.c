@@ -108,29 +108,37 @@ long ex_kernel_perceptron_train(long *alpha, const double *X, const int *y, size
     /* END SOLUTION */
 }
 
-/* ---- Exercise 1.4: logistic-regression loss and gradient ---------------------
- * The lecture writes the logistic loss in two cases; both are
+/* ---- Exercise 1.4: the curvature of the logistic loss ------------------------
+ * The chapter writes L = log(1 + exp(-y z)), z = w.x + b, and its gradient
+ * dL/dz = -y sigma(-y z).  Newton's method, and any check of how fast
+ * gradient descent can go, needs the next derivative.  Differentiate once
+ * more:
  *
- *     L = log(1 + exp(-y z)),   z = w.x + b,
+ *     d2L/dz2 = sigma(z) sigma(-z)          (the same for y = +1 and y = -1),
  *
- * and its gradient is dL/dz = -y sigma(-y z), so dL/dw = -y sigma(-y z) x and
- * dL/db = -y sigma(-y z).  exp(-y z) overflows for y z below about -710: for
- * u = -y z > 0 use log(1 + exp(u)) = u + log(1 + exp(-u)) (log1p helps). */
-double ex_logistic_loss(double *grad_w, double *grad_b, const double *w, double b,
-                        const double *x, int y, size_t n)
+ * and since z is linear in theta = (w, b) with dz/dtheta = (x, 1), the
+ * Hessian over theta is the rank-one matrix
+ *
+ *     H = d2L/dz2 (x, 1) (x, 1)^T,   (n + 1) x (n + 1), row-major, b last.
+ *
+ * Fill H and return d2L/dz2.  Mind the precision for large |z|: sigma(z) is 1
+ * to double precision already at z = 40, so 1 - sigma(z) is 0 there while
+ * sigma(-z) is still about 4e-18. */
+double ex_logistic_hessian(double *H, const double *w, double b, const double *x, int y, size_t n)
 {
     /* BEGIN SOLUTION */
     double z = b;
     for (size_t j = 0; j < n; j++)
         z += w[j] * x[j];
-    double u = -y * z;
-    double loss = u > 0 ? u + log1p(exp(-u)) : log1p(exp(u));
-    /* sigma(u), computed on the side where exp cannot overflow */
-    double sigma_u = u >= 0 ? 1 / (1 + exp(-u)) : exp(u) / (1 + exp(u));
-    double dz = -y * sigma_u;
-    for (size_t j = 0; j < n; j++)
-        grad_w[j] = dz * x[j];
-    *grad_b = dz;
-    return loss;
+    (void)y;
+    /* sigma(z) sigma(-z) = e^-|z| / (1 + e^-|z|)^2, with e^-|z| <= 1 */
+    double e = exp(-fabs(z));
+    double curvature = e / ((1 + e) * (1 + e));
+    for (size_t j = 0; j <= n; j++) {
+        double xj = j < n ? x[j] : 1;
+        for (size_t k = 0; k <= n; k++)
+            H[j * (n + 1) + k] = curvature * xj * (k < n ? x[k] : 1);
+    }
+    return curvature;
     /* END SOLUTION */
 }

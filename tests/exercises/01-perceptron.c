@@ -1,11 +1,11 @@
 /* Tests of chapter 1's exercises (exercises/01-perceptron/ex01-perceptron.c).
  *
  * Every expected value comes from an independent truth: the truth tables of
- * the gates, the margin update applied by hand, the
- * primal perceptron (the equivalent of the dual one with a linear kernel),
- * the dual margins a kernel must make positive, the lecture's two-case form of
- * the logistic loss, and central differences of that loss.  None is copied
- * from the solution.  The harness (lib/nn_exercise.h) runs each exercise in
+ * the gates, the margin update applied by hand, the primal perceptron (which
+ * the dual one with a linear kernel must equal), the dual margins a kernel
+ * must make positive, central differences of the lecture's gradient of the
+ * logistic loss, and its asymptotic form for large |z|.  None is copied from
+ * the solution.  The harness (lib/nn_exercise.h) runs each exercise in
  * its own process with a time limit and knows whether it was attempted. */
 #include <math.h>
 #include <string.h>
@@ -243,79 +243,73 @@ static void ex_1_3(void)
     nn_ex_range((double)mistakes, max_epochs, 4.0 * max_epochs, "degree 1 stops after max_epochs on XOR");
 }
 
-/* ---- 1.4: logistic loss ------------------------------------------------------------ */
+/* ---- 1.4: the curvature of the logistic loss ----------------------------------------- */
 
-enum { N14 = 4 };
+enum { N14 = 4, P14 = N14 + 1 };
 
-/* The lecture's two-case form: -y z + log(1 + exp(y z)) for y = +1 and
- * log(1 + exp(-y z)) for y = -1.  Used only for moderate z. */
-static double lecture_loss(double z, int y)
+/* sigma(t), on the side where exp cannot overflow. */
+static double test_sigmoid(double t)
 {
-    return y == 1 ? -y * z + log(1 + exp(y * z)) : log(1 + exp(-y * z));
+    return t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t));
 }
 
-typedef struct {
-    double w[N14], b, x[N14];
-    int y;
-} point;
+/* The lecture's gradient over theta = (w, b): dL/dz = -y sigma(-y z), times
+ * (x, 1). */
+static void lecture_gradient(double *g, const double *w, double b, const double *x, int y)
+{
+    double dz = -y * test_sigmoid(-y * score(w, b, x, N14));
+    for (int j = 0; j < N14; j++)
+        g[j] = dz * x[j];
+    g[N14] = dz;
+}
 
 static void ex_1_4(void)
 {
     const uint64_t seed = 3;
     nn_rng rng = nn_rng_new(seed);
-    double gw[N14], gb, x[N14], zero[N14] = {0};
+    double H[P14 * P14], x[N14], zero[N14] = {0};
     nn_ex_seed(seed);
     draw(&rng, x, N14);
 
-    nn_ex_close(ex_logistic_loss(gw, &gb, zero, 0, x, +1, N14), log(2.0), 1e-12, 0,
-                "loss at z = 0 is log 2");
+    nn_ex_close(ex_logistic_hessian(H, zero, 0, x, +1, N14), 0.25, 1e-12, 0, "d2L/dz2 at z = 0 is 1/4");
 
-    enum { P = 8 };
-    double got[P], want[P];
-    for (int p = 0; p < P; p++) {
-        point q;
-        draw(&rng, q.w, N14);
-        draw(&rng, q.x, N14);
-        q.b = 2 * nn_rng_uniform(&rng) - 1;
-        q.y = p % 2 ? -1 : 1;
-        got[p] = ex_logistic_loss(gw, &gb, q.w, q.b, q.x, q.y, N14);
-        want[p] = lecture_loss(score(q.w, q.b, q.x, N14), q.y);
-    }
-    nn_ex_note("index p: a random point, y = +1 for even p and -1 for odd p");
-    nn_ex_close_doubles(got, want, P, 1e-10, 1e-14, "loss matches the lecture's two-case formula");
-
-    /* For u = -y z large, log(1 + exp(u)) = u + log(1 + exp(-u)) = u to
-     * double precision, and for u very negative it is exp(u), below 1e-300. */
-    double w1[1] = {1}, x1[1] = {1};
-    double big[3] = {ex_logistic_loss(gw, &gb, w1, -801, x1, +1, 1),  /* z = -800, y = +1 */
-                     ex_logistic_loss(gw, &gb, w1, 799, x1, +1, 1),   /* z = +800, y = +1 */
-                     ex_logistic_loss(gw, &gb, w1, 799, x1, -1, 1)};  /* z = +800, y = -1 */
-    double big_want[3] = {800, 0, 800};
-    nn_ex_note("index 0: z = -800, y = +1; index 1: z = 800, y = +1; index 2: z = 800, y = -1");
-    nn_ex_close_doubles(big, big_want, 3, 1e-15, 1e-300, "loss is finite and right for large |z|");
-
-    /* Central differences of the lecture's loss over (w, b). */
-    point q;
-    draw(&rng, q.w, N14);
-    draw(&rng, q.x, N14);
-    q.b = 0.3;
-    q.y = -1;
-    double analytic[N14 + 1] = {0}, numeric[N14 + 1];
-    ex_logistic_loss(analytic, &analytic[N14], q.w, q.b, q.x, q.y, N14);
+    /* Column k of H is the derivative of the gradient along theta_k:
+     * central differences of the lecture's gradient, for y = -1 then +1. */
+    double analytic[2 * P14 * P14] = {0}, numeric[2 * P14 * P14];
+    double w[N14];
+    draw(&rng, w, N14);
+    double b = 0.3;
     const double eps = 1e-6;
-    for (int j = 0; j <= N14; j++) {
-        double *param = j < N14 ? &q.w[j] : &q.b;
-        double saved = *param;
-        *param = saved + eps;
-        double up = lecture_loss(score(q.w, q.b, q.x, N14), q.y);
-        *param = saved - eps;
-        double down = lecture_loss(score(q.w, q.b, q.x, N14), q.y);
-        *param = saved;
-        numeric[j] = (up - down) / (2 * eps);
+    for (int pass = 0; pass < 2; pass++) {
+        int y = pass ? +1 : -1;
+        ex_logistic_hessian(analytic + pass * P14 * P14, w, b, x, y, N14);
+        for (int k = 0; k < P14; k++) {
+            double *param = k < N14 ? &w[k] : &b;
+            double saved = *param, up[P14], down[P14];
+            *param = saved + eps;
+            lecture_gradient(up, w, b, x, y);
+            *param = saved - eps;
+            lecture_gradient(down, w, b, x, y);
+            *param = saved;
+            for (int j = 0; j < P14; j++)
+                numeric[pass * P14 * P14 + j * P14 + k] = (up[j] - down[j]) / (2 * eps);
+        }
     }
-    nn_ex_note("indices 0..%d are dL/dw, index %d is dL/db; y = -1, z = %.4g", N14 - 1, N14,
-               score(q.w, q.b, q.x, N14));
-    nn_ex_rel_error(analytic, numeric, N14 + 1, 1e-7, "gradient matches central differences");
+    nn_ex_note("indices 0..%d: H for y = -1, row-major over (w_1..w_%d, b); then H for y = +1; z = %.4g",
+               P14 * P14 - 1, N14, score(w, b, x, N14));
+    nn_ex_rel_error(analytic, numeric, 2 * P14 * P14, 1e-7,
+                    "Hessian matches central differences of the lecture's gradient");
+
+    /* For |z| >= 30, sigma(z) sigma(-z) = e^-|z| / (1 + e^-|z|)^2
+     * = e^-|z| (1 - 2 e^-|z| + ...), to a relative 3 e^-2|z| < 1e-25. */
+    static const double zs[5] = {30, -30, 40, 300, -800};
+    double got[5], want[5], one[1] = {1}, H1[4];
+    for (int i = 0; i < 5; i++) {
+        got[i] = ex_logistic_hessian(H1, one, zs[i] - 1, one, i % 2 ? -1 : 1, 1);
+        want[i] = exp(-fabs(zs[i])) * (1 - 2 * exp(-fabs(zs[i])));
+    }
+    nn_ex_note("z = 30, -30, 40, 300, -800 (w = 1, x = 1, b = z - 1)");
+    nn_ex_close_doubles(got, want, 5, 1e-12, 1e-300, "curvature keeps its precision for large |z|");
 }
 
 int main(void)
@@ -340,11 +334,13 @@ int main(void)
               "Every update adds y_i f(x_i) to w, so w is a weighted sum of the examples. What do the "
               "weights count, and how do you score a point without ever forming w?",
               ex_1_3);
-    nn_ex_hint(2, "With u = -y z: L = log1p(exp(u)) for u <= 0 and u + log1p(exp(-u)) for u > 0; "
-                  "dL/dz = -y sigma(u), then dL/dw_j = dL/dz x_j and dL/db = dL/dz.");
-    nn_ex_run("1.4", "Logistic-regression loss and gradient",
-              "Write the loss as a function of u = -y z. exp(u) overflows for large u: which "
-              "algebraically equal form of log(1 + e^u) is safe there?",
+    nn_ex_hint(2, "sigma'(t) = sigma(t) sigma(-t), and d/dz of -y sigma(-y z) is y^2 sigma(-y z) sigma(y z). "
+                  "Compute it as e / (1 + e)^2 with e = exp(-|z|); then H[j][k] = that times x~_j x~_k, "
+                  "x~ = (x, 1).");
+    nn_ex_run("1.4", "The curvature of the logistic loss",
+              "Differentiate the chapter's dL/dz = -y sigma(-y z) once more in z. What does y^2 = 1 do, "
+              "and how does z depend on w and b? For large z, which of sigma(z) and 1 - sigma(z) is still "
+              "accurate?",
               ex_1_4);
     return nn_ex_done();
 }
