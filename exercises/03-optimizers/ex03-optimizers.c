@@ -1,38 +1,38 @@
-/* Chapter 3 exercises: Nesterov momentum, Adam's bias correction, clipping.
+/* Chapter 3 exercises: Nesterov in the look-ahead variable, AdamW, clipping by value.
  *
  * Replace each stub (the lines that call NN_TODO) with your code; the
  * comment above each function says what it must do.  Check your work with
  * `make check-ch03`, see a hint with `make hint EX=3.1`, and your score with
  * `make grade`.  Chapter 3 (chapters/03-optimizers/ch03-optimizers.c,
- * section 3) writes every optimizer of the decks in plain loops: read it
- * first, then write these without looking. */
+ * section 3) writes every optimizer of the decks in plain loops; these are
+ * the variations it leaves to you. */
 #include <math.h>
 
 #include "nnlab.h"
 #include "ex03-optimizers.h"
 
-/* ---- Exercise 3.1: one Nesterov step -----------------------------------------
- * Momentum takes the gradient where you are; Nesterov takes it where the
- * momentum is about to carry you, the look-ahead point W~ = W + alpha nu:
+/* ---- Exercise 3.1: Nesterov in the look-ahead variable -----------------------
+ * The chapter writes deck 001's Nesterov step, which takes the gradient at a
+ * point it never stores, the look-ahead point W~ = W + alpha nu:
  *
- *     W~ = W + alpha nu,   g = grad(W~),   nu = alpha nu - epsilon g,   W = W + nu.
+ *     g = grad(W + alpha nu),   nu = alpha nu - epsilon g,   W = W + nu.
  *
- * Fill lookahead[] with W~, call grad(lookahead, g, n, ctx) once, then
- * update nu and W in place. */
-void ex_nesterov_step(double *W, double *nu, double *lookahead, double *g, size_t n, double alpha,
-                      double epsilon, ex_gradient_fn grad, void *ctx)
+ * Libraries (torch, lib/optim.c) keep theta = W + alpha nu instead, so that
+ * the gradient is taken at the parameters they hold.  Derive the step in
+ * theta: with g the gradient at theta, find the new nu, then the new
+ * theta = W_new + alpha nu_new written with theta, nu_new and g only (W
+ * must disappear).  Update theta and nu in place. */
+void ex_nesterov_lookahead_step(double *theta, double *nu, const double *g, size_t n, double alpha,
+                                double epsilon)
 {
     /* TODO(3.1): write your code here (read the comment above), then delete the NN_TODO line. */
     NN_TODO("3.1");
-    (void)W;
+    (void)theta;
     (void)nu;
-    (void)lookahead;
     (void)g;
     (void)n;
     (void)alpha;
     (void)epsilon;
-    (void)grad;
-    (void)ctx;
 }
 
 /* ---- Exercise 3.2: Adam with bias correction ----------------------------------

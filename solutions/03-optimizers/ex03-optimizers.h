@@ -9,15 +9,11 @@
 
 #include <stddef.h>
 
-/* The gradient of some loss at `point` (n values) into g (n values). */
-typedef void (*ex_gradient_fn)(const double *point, double *g, size_t n, void *ctx);
-
-/* Exercise 3.1: one step of Nesterov momentum, deck 001's form:
- *     W~ = W + alpha nu;   g = gradient at W~;   nu = alpha nu - epsilon g;   W = W + nu.
- * lookahead and g are work buffers of n values the caller provides; call
- * grad(lookahead, g, n, ctx) exactly once. */
-void ex_nesterov_step(double *W, double *nu, double *lookahead, double *g, size_t n, double alpha,
-                      double epsilon, ex_gradient_fn grad, void *ctx);
+/* Exercise 3.1: one Nesterov step kept in the look-ahead variable
+ * theta = W + alpha nu, with g the gradient at theta: updates nu as deck 001
+ * does (nu = alpha nu - epsilon g) and theta so that it stays W + alpha nu. */
+void ex_nesterov_lookahead_step(double *theta, double *nu, const double *g, size_t n, double alpha,
+                                double epsilon);
 
 /* Exercise 3.2: step t (t = 1 for the first) of Adam with bias correction:
  *     m = beta1 m + (1 - beta1) g,     v = beta2 v + (1 - beta2) g^2,

@@ -1,8 +1,8 @@
 /* Tests of chapter 3's exercises (exercises/03-optimizers/ex03-optimizers.c).
  *
  * Expected values come from independent truths: the update rules of the
- * decks applied by hand, the definition of the look-ahead point (checked
- * through a gradient function that records where it was called), the
+ * decks applied by hand, deck 001's Nesterov form run beside the
+ * exercise's, a zero gradient's closed form, the
  * library's optimizers (lib/optim.c, themselves replayed against
  * torch.optim in tests/lib/test-optim.c), and the geometry of clipping
  * (length u, same direction).  None is copied from the solution. */
@@ -12,79 +12,87 @@
 #include "nnlab.h"
 #include "ex03-optimizers.h"
 
-/* ---- 3.1: Nesterov ------------------------------------------------------------- */
+/* ---- 3.1: Nesterov in the look-ahead variable ------------------------------------ */
 
-/* f(W) = 1/2 sum_i c_i W_i^2: gradient c_i W_i.  Records the calls. */
-typedef struct {
-    const double *c;
-    int calls;
-    double last_point[8];
-} quadratic_ctx;
-
-static void quadratic_gradient(const double *point, double *g, size_t n, void *p)
+/* f(W) = 1/2 sum_i c_i W_i^2: gradient c_i W_i. */
+static void quadratic_gradient(const double *c, const double *point, double *g, size_t n)
 {
-    quadratic_ctx *q = p;
     for (size_t i = 0; i < n; i++)
-        g[i] = q->c[i] * point[i];
-    q->calls++;
-    memcpy(q->last_point, point, sizeof(double) * (n < 8 ? n : 8));
+        g[i] = c[i] * point[i];
 }
 
 static void ex_3_1(void)
 {
-    /* By hand, c = (2, 1), W = (1, -2), nu = 0, alpha = 0.5, epsilon = 0.1:
+    /* By hand, deck 001's form with c = (2, 1), W = (1, -2), nu = 0,
+     * alpha = 0.5, epsilon = 0.1:
      *   step 1: W~ = (1, -2), g = (2, -2), nu = (-0.2, 0.2), W = (0.8, -1.8)
      *   step 2: W~ = W + 0.5 nu = (0.7, -1.7), g = (1.4, -1.7),
-     *           nu = (-0.1 - 0.14, 0.1 + 0.17) = (-0.24, 0.27), W = (0.56, -1.53) */
+     *           nu = (-0.1 - 0.14, 0.1 + 0.17) = (-0.24, 0.27), W = (0.56, -1.53)
+     * so theta = W + alpha nu goes (1, -2), (0.7, -1.7), (0.44, -1.395). */
     static const double c2[2] = {2, 1};
-    quadratic_ctx q = {c2, 0, {0}};
-    double W[2] = {1, -2}, nu[2] = {0, 0}, look[2], g[2];
-    ex_nesterov_step(W, nu, look, g, 2, 0.5, 0.1, quadratic_gradient, &q);
-    ex_nesterov_step(W, nu, look, g, 2, 0.5, 0.1, quadratic_gradient, &q);
-    double got[4] = {W[0], W[1], nu[0], nu[1]}, want[4] = {0.56, -1.53, -0.24, 0.27};
-    nn_ex_note("c = (2, 1), W = (1, -2), nu = 0, alpha = 0.5, epsilon = 0.1; entries: W0 W1 nu0 nu1");
+    double theta[2] = {1, -2}, nu[2] = {0, 0}, g[2];
+    for (int t = 0; t < 2; t++) {
+        quadratic_gradient(c2, theta, g, 2);
+        ex_nesterov_lookahead_step(theta, nu, g, 2, 0.5, 0.1);
+    }
+    double got[4] = {theta[0], theta[1], nu[0], nu[1]}, want[4] = {0.44, -1.395, -0.24, 0.27};
+    nn_ex_note("c = (2, 1), theta = W = (1, -2), nu = 0, alpha = 0.5, epsilon = 0.1, g taken at theta; "
+               "entries: theta0 theta1 nu0 nu1");
     nn_ex_close_doubles(got, want, 4, 0, 1e-12, "two hand-worked steps on a quadratic");
 
-    /* Where is the gradient taken?  From W = (1, 1), nu = (0.4, -0.2),
-     * alpha = 0.9 the look-ahead point is (1.36, 0.82). */
-    quadratic_ctx r = {c2, 0, {0}};
-    double W2[2] = {1, 1}, nu2[2] = {0.4, -0.2};
-    ex_nesterov_step(W2, nu2, look, g, 2, 0.9, 0.1, quadratic_gradient, &r);
-    const double where[3] = {(double)r.calls, r.last_point[0], r.last_point[1]};
-    static const double look_ahead[3] = {1, 1.36, 0.82};
-    nn_ex_note("index 0: the number of calls of grad (want 1); 1 and 2: the point of the last call, "
-               "W + alpha nu = (1.36, 0.82)");
-    nn_ex_close_doubles(where, look_ahead, 3, 0, 1e-12, "the gradient is taken at the look-ahead point W + alpha nu");
-
-    /* The library's torch form, b = mu b + g, p = p - lr (g + mu b), tracks
-     * the look-ahead point: p_t = W_t + alpha nu_t at every step. */
+    /* 50 steps beside deck 001's form, which the test runs itself: theta
+     * must stay W + alpha nu, and nu be the deck's nu. */
     enum { N = 3, STEPS = 50 };
     static const double c3[N] = {10, 1, 0.2};
-    quadratic_ctx s = {c3, 0, {0}};
-    double W3[N] = {1, -2, 3}, nu3[N] = {0}, look3[N], g3[N];
+    const double alpha = 0.9, epsilon = 0.02;
+    double W[N] = {1, -2, 3}, nu_deck[N] = {0}, look[N], gd[N];
+    double th[N] = {1, -2, 3}, nu3[N] = {0}, g3[N];
+    for (int t = 0; t < STEPS; t++) {
+        for (int i = 0; i < N; i++)
+            look[i] = W[i] + alpha * nu_deck[i];
+        quadratic_gradient(c3, look, gd, N);
+        for (int i = 0; i < N; i++) {
+            nu_deck[i] = alpha * nu_deck[i] - epsilon * gd[i];
+            W[i] += nu_deck[i];
+        }
+        quadratic_gradient(c3, th, g3, N);
+        ex_nesterov_lookahead_step(th, nu3, g3, N, alpha, epsilon);
+    }
+    double got2[2 * N], want2[2 * N];
+    for (int i = 0; i < N; i++) {
+        got2[i] = th[i];
+        want2[i] = W[i] + alpha * nu_deck[i];
+        got2[N + i] = nu3[i];
+        want2[N + i] = nu_deck[i];
+    }
+    nn_ex_note("c = (10, 1, 0.2), W = (1, -2, 3), alpha 0.9, epsilon 0.02, 50 steps; entries 0-2: theta "
+               "against the deck's W + alpha nu, 3-5: nu against the deck's nu");
+    nn_ex_close_doubles(got2, want2, 2 * N, 1e-10, 1e-12,
+                        "50 steps stay at deck 001's look-ahead point W + alpha nu");
+
+    /* The library's torch form, b = mu b + g, p = p - lr (g + mu b), keeps
+     * the same variable: p_t = theta_t at every step. */
+    double th4[N] = {1, -2, 3}, nu4[N] = {0}, g4[N];
     float p[N] = {1, -2, 3}, gf[N];
-    nn_optim_config cfg = nn_optim_defaults(NN_SGD, 0.02);
-    cfg.momentum = 0.9;
+    nn_optim_config cfg = nn_optim_defaults(NN_SGD, epsilon);
+    cfg.momentum = alpha;
     cfg.nesterov = 1;
     nn_optim opt;
     if (nn_optim_init(&opt, &cfg, N) != NN_OK)
         nn_die_last();
     for (int t = 0; t < STEPS; t++) {
-        ex_nesterov_step(W3, nu3, look3, g3, N, 0.9, 0.02, quadratic_gradient, &s);
+        quadratic_gradient(c3, th4, g4, N);
+        ex_nesterov_lookahead_step(th4, nu4, g4, N, alpha, epsilon);
         for (int i = 0; i < N; i++)
             gf[i] = (float)(c3[i] * p[i]);
         nn_optim_step(&opt, p, gf);
     }
-    double ahead[N], lib[N];
-    for (int i = 0; i < N; i++) {
-        ahead[i] = W3[i] + 0.9 * nu3[i];
+    double lib[N];
+    for (int i = 0; i < N; i++)
         lib[i] = p[i];
-    }
     nn_optim_free(&opt);
-    nn_ex_note("c = (10, 1, 0.2), W = (1, -2, 3), alpha 0.9, epsilon 0.02; comparing your W + alpha nu "
-               "with the library's p (float: tolerance 1e-5)");
-    nn_ex_close_doubles(ahead, lib, N, 1e-5, 1e-6,
-                        "50 steps equal the library's Nesterov (torch form) at the look-ahead point");
+    nn_ex_note("the same run against the library's p (float: tolerance 1e-5)");
+    nn_ex_close_doubles(th4, lib, N, 1e-5, 1e-6, "50 steps equal the library's Nesterov (torch form)");
 }
 
 /* ---- 3.2: Adam --------------------------------------------------------------------- */
@@ -178,11 +186,12 @@ static void ex_3_3(void)
 int main(void)
 {
     nn_ex_init("03-optimizers");
-    nn_ex_hint(2, "First lookahead[i] = W[i] + alpha nu[i]; then one call grad(lookahead, g, n, ctx); then for "
-                  "each i: nu[i] = alpha nu[i] - epsilon g[i] and W[i] += nu[i].");
-    nn_ex_run("3.1", "Nesterov momentum (deck 001)",
-              "Nesterov evaluates the gradient somewhere other than W. Where, and how many calls of "
-              "grad does one step need?",
+    nn_ex_hint(2, "Write theta_new - theta = (W + nu_new + alpha nu_new) - (W + alpha nu) and use "
+                  "nu_new = alpha nu - epsilon g to remove alpha nu: what is left uses only nu_new and g. "
+                  "Update nu first, then theta with the new nu.");
+    nn_ex_run("3.1", "Nesterov momentum in the look-ahead variable",
+              "You hold theta = W + alpha nu, not W. Write theta after the step as W_new + alpha nu_new "
+              "and express it through quantities you have.",
               ex_3_1);
     nn_ex_hint(2, "Update m and v first (store them uncorrected), then divide by 1 - pow(beta1, t) and "
                   "1 - pow(beta2, t) only to compute the step; eps is added after the square root.");
