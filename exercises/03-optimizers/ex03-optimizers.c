@@ -35,18 +35,19 @@ void ex_nesterov_lookahead_step(double *theta, double *nu, const double *g, size
     (void)epsilon;
 }
 
-/* ---- Exercise 3.2: Adam with bias correction ----------------------------------
- * m and v start at 0, so after t steps of a constant gradient g they hold
- * (1 - beta1^t) g and (1 - beta2^t) g^2: too small, by exactly the factors
- * the bias correction divides by.  For every i:
+/* ---- Exercise 3.2: AdamW, Adam with decoupled weight decay -------------------
+ * L2 regularisation adds lambda w to the gradient.  Inside Adam that term is
+ * then divided by sqrt(v^) like the rest, so weights with large gradients are
+ * hardly decayed at all.  AdamW (Loshchilov and Hutter) decouples the two:
+ * the decay shrinks w directly, and only the loss's gradient g feeds the
+ * moments.  With the chapter's Adam (m, v, bias correction m^ and v^), for
+ * every i, with w_i the value before the step:
  *
- *     m_i = beta1 m_i + (1 - beta1) g_i,        v_i = beta2 v_i + (1 - beta2) g_i^2,
- *     w_i = w_i - alpha m^_i / (sqrt(v^_i) + eps),
- *     with m^ = m / (1 - beta1^t) and v^ = v / (1 - beta2^t).
+ *     w_i = w_i - alpha lambda w_i - alpha m^_i / (sqrt(v^_i) + eps).
  *
- * t counts the steps, 1 for the first (pow(beta1, t) in math.h). */
-void ex_adam_step(double *w, double *m, double *v, const double *g, size_t n, long t, double alpha,
-                  double beta1, double beta2, double eps)
+ * m and v are updated from g alone; t counts the steps, 1 for the first. */
+void ex_adamw_step(double *w, double *m, double *v, const double *g, size_t n, long t, double alpha,
+                   double beta1, double beta2, double eps, double lambda)
 {
     /* TODO(3.2): write your code here (read the comment above), then delete the NN_TODO line. */
     NN_TODO("3.2");
@@ -60,6 +61,7 @@ void ex_adam_step(double *w, double *m, double *v, const double *g, size_t n, lo
     (void)beta1;
     (void)beta2;
     (void)eps;
+    (void)lambda;
 }
 
 /* ---- Exercise 3.3: clipping the gradient by its norm --------------------------

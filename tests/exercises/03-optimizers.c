@@ -95,24 +95,41 @@ static void ex_3_1(void)
     nn_ex_close_doubles(th4, lib, N, 1e-5, 1e-6, "50 steps equal the library's Nesterov (torch form)");
 }
 
-/* ---- 3.2: Adam --------------------------------------------------------------------- */
+/* ---- 3.2: AdamW --------------------------------------------------------------------- */
 
 static void ex_3_2(void)
 {
     enum { N = 3 };
-    const double alpha = 0.1, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-    double w[N] = {1, 1, 1}, m[N] = {0}, v[N] = {0};
+    const double alpha = 0.1, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, lambda = 0.5;
+
+    /* With g = 0, m and v stay 0, the Adam term is 0 / (0 + eps) = 0, and
+     * the decay alone acts: w_t = w_0 (1 - alpha lambda)^t. */
+    double w0[N] = {1, -2, 0.5}, m0[N] = {0}, v0[N] = {0}, want0[N];
+    const double zero[N] = {0, 0, 0};
+    for (long t = 1; t <= 10; t++)
+        ex_adamw_step(w0, m0, v0, zero, N, t, alpha, beta1, beta2, eps, lambda);
+    want0[0] = pow(1 - alpha * lambda, 10);
+    want0[1] = -2 * want0[0];
+    want0[2] = 0.5 * want0[0];
+    nn_ex_note("w = (1, -2, 0.5), g = 0 for 10 steps, alpha = 0.1, lambda = 0.5: expected w (0.95)^10");
+    nn_ex_close_doubles(w0, want0, N, 1e-12, 0,
+                        "with a zero gradient the weights decay by 1 - alpha lambda per step");
+
+    /* Step 1: m^ = g and v^ = g^2 exactly, so the Adam term is alpha
+     * g / (|g| + eps), added to the decay of w.  (L2 inside Adam would move
+     * every weight by about alpha instead: its g + lambda w is normalised.) */
+    double w[N] = {1, -2, 0.5}, m[N] = {0}, v[N] = {0};
     const double g1[N] = {3, -0.5, 0.02}, g2[N] = {-1, 2, 0.5};
-    /* Step 1: m^ = g and v^ = g^2 exactly, so w moves by alpha g / (|g| + eps). */
-    ex_adam_step(w, m, v, g1, N, 1, alpha, beta1, beta2, eps);
+    const double start[N] = {1, -2, 0.5};
+    ex_adamw_step(w, m, v, g1, N, 1, alpha, beta1, beta2, eps, lambda);
     double want1[N];
     for (int i = 0; i < N; i++)
-        want1[i] = 1 - alpha * (g1[i] > 0 ? 1 : -1);
-    nn_ex_note("g = (3, -0.5, 0.02), alpha = 0.1, w = 1: bias correction makes step 1 exactly alpha long "
-               "(without it, (1 - beta1) / sqrt(1 - beta2) = 3.16 times that)");
-    nn_ex_close_doubles(w, want1, N, 0, 1e-7, "step 1 moves every weight by alpha against the sign of its gradient");
+        want1[i] = start[i] * (1 - alpha * lambda) - alpha * g1[i] / (fabs(g1[i]) + eps);
+    nn_ex_note("w = (1, -2, 0.5), g = (3, -0.5, 0.02), alpha = 0.1, lambda = 0.5: expected "
+               "w (1 - alpha lambda) - alpha sign(g)");
+    nn_ex_close_doubles(w, want1, N, 1e-12, 1e-12, "step 1 is the decay of w plus alpha against the sign of g");
 
-    ex_adam_step(w, m, v, g2, N, 2, alpha, beta1, beta2, eps);
+    ex_adamw_step(w, m, v, g2, N, 2, alpha, beta1, beta2, eps, lambda);
     double got[2 * N], want[2 * N];
     for (int i = 0; i < N; i++) {
         got[i] = m[i];
@@ -121,30 +138,9 @@ static void ex_3_2(void)
         want[N + i] = beta2 * (1 - beta2) * g1[i] * g1[i] + (1 - beta2) * g2[i] * g2[i];
     }
     nn_ex_note("after steps with g1 = (3, -0.5, 0.02) and g2 = (-1, 2, 0.5); entries 0-2 are m, 3-5 are v "
-               "(stored without bias correction)");
-    nn_ex_close_doubles(got, want, 2 * N, 1e-12, 1e-15, "the moments m and v are the averages of g and g^2");
-
-    /* 100 steps on f = 1/2 sum c_i w_i^2 against the library's Adam. */
-    static const double c[N] = {10, 1, 0.1};
-    double w3[N] = {1.5, -2, 3}, m3[N] = {0}, v3[N] = {0}, g[N];
-    float p[N] = {1.5f, -2, 3}, gf[N];
-    nn_optim_config cfg = nn_optim_defaults(NN_ADAM, 0.05);
-    nn_optim opt;
-    if (nn_optim_init(&opt, &cfg, N) != NN_OK)
-        nn_die_last();
-    for (long t = 1; t <= 100; t++) {
-        for (int i = 0; i < N; i++) {
-            g[i] = c[i] * w3[i];
-            gf[i] = (float)(c[i] * p[i]);
-        }
-        ex_adam_step(w3, m3, v3, g, N, t, 0.05, 0.9, 0.999, 1e-8);
-        nn_optim_step(&opt, p, gf);
-    }
-    double lib[N] = {p[0], p[1], p[2]};
-    nn_optim_free(&opt);
-    nn_ex_note("c = (10, 1, 0.1), w = (1.5, -2, 3), alpha 0.05, torch's betas and eps; the library runs in "
-               "float (tolerance 1e-4)");
-    nn_ex_close_doubles(w3, lib, N, 1e-4, 1e-5, "100 steps equal the library's Adam");
+               "(stored without bias correction; lambda w must not enter them)");
+    nn_ex_close_doubles(got, want, 2 * N, 1e-12, 1e-15,
+                        "the decay is decoupled: m and v average g and g^2 only");
 }
 
 /* ---- 3.3: clipping ----------------------------------------------------------------- */
@@ -193,11 +189,11 @@ int main(void)
               "You hold theta = W + alpha nu, not W. Write theta after the step as W_new + alpha nu_new "
               "and express it through quantities you have.",
               ex_3_1);
-    nn_ex_hint(2, "Update m and v first (store them uncorrected), then divide by 1 - pow(beta1, t) and "
-                  "1 - pow(beta2, t) only to compute the step; eps is added after the square root.");
-    nn_ex_run("3.2", "Adam with bias correction",
-              "m and v are kept as running averages without correction; the bias correction enters "
-              "only the step. Where does eps go?",
+    nn_ex_hint(2, "Keep the chapter's Adam step as it is, fed with g alone; then subtract alpha lambda w_old "
+                  "as a separate term (take w_old before you change w). lambda never appears in m or v.");
+    nn_ex_run("3.2", "AdamW: Adam with decoupled weight decay",
+              "What changes if the decay lambda w goes into the gradient, and so through m^ / sqrt(v^)? "
+              "AdamW keeps it out: where does it act instead?",
               ex_3_2);
     nn_ex_hint(2, "norm = sqrt(sum of g[i]^2); only if norm > u multiply every g[i] by u / norm; return the "
                   "norm computed before clipping.");
