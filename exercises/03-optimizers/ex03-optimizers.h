@@ -23,8 +23,8 @@ void ex_nesterov_lookahead_step(double *theta, double *nu, const double *g, size
 void ex_adamw_step(double *w, double *m, double *v, const double *g, size_t n, long t, double alpha,
                    double beta1, double beta2, double eps, double lambda);
 
-/* Exercise 3.3: gradient clipping by norm (deck 001): if ||g|| > u then
- * g = g u / ||g||.  Returns ||g|| (the 2-norm before clipping). */
-double ex_clip_by_norm(double *g, size_t n, double u);
+/* Exercise 3.3: gradient clipping by value: every g_i is clipped into
+ * [-c, c].  Returns the number of components changed. */
+long ex_clip_by_value(double *g, size_t n, double c);
 
 #endif

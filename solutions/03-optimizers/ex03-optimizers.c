@@ -59,24 +59,30 @@ void ex_adamw_step(double *w, double *m, double *v, const double *g, size_t n, l
     /* END SOLUTION */
 }
 
-/* ---- Exercise 3.3: clipping the gradient by its norm --------------------------
- * Exploding gradients make cliffs in the loss; one step off a cliff can throw
- * the weights far away.  Deck 001's remedy keeps the direction and limits the
- * length: with ||g|| = sqrt(sum_i g_i^2),
+/* ---- Exercise 3.3: clipping the gradient by value ----------------------------
+ * The chapter clips by norm: the step keeps its direction and loses its
+ * excess length.  The other remedy in use (Keras' clipvalue,
+ * torch.nn.utils.clip_grad_value_) clips every component on its own into
+ * [-c, c]:
  *
- *     if ||g|| > u:   g = g u / ||g||.
+ *     g_i = min(max(g_i, -c), c).
  *
- * Return ||g|| as it was before clipping (training logs print it). */
-double ex_clip_by_norm(double *g, size_t n, double u)
+ * It is cheaper and bounds each weight's step, but it turns the step: a
+ * gradient (10, 1) clipped at c = 1 becomes (1, 1), at 45 degrees.  Return
+ * how many components were changed (a component exactly at +-c is not). */
+long ex_clip_by_value(double *g, size_t n, double c)
 {
     /* BEGIN SOLUTION */
-    double norm = 0;
-    for (size_t i = 0; i < n; i++)
-        norm += g[i] * g[i];
-    norm = sqrt(norm);
-    if (norm > u)
-        for (size_t i = 0; i < n; i++)
-            g[i] *= u / norm;
-    return norm;
+    long clipped = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (g[i] > c) {
+            g[i] = c;
+            clipped++;
+        } else if (g[i] < -c) {
+            g[i] = -c;
+            clipped++;
+        }
+    }
+    return clipped;
     /* END SOLUTION */
 }

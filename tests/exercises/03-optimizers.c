@@ -4,8 +4,8 @@
  * decks applied by hand, deck 001's Nesterov form run beside the
  * exercise's, a zero gradient's closed form, the
  * library's optimizers (lib/optim.c, themselves replayed against
- * torch.optim in tests/lib/test-optim.c), and the geometry of clipping
- * (length u, same direction).  None is copied from the solution. */
+ * torch.optim in tests/lib/test-optim.c), and clipping by value worked
+ * by hand and component by component.  None is copied from the solution. */
 #include <math.h>
 #include <string.h>
 
@@ -143,40 +143,53 @@ static void ex_3_2(void)
                         "the decay is decoupled: m and v average g and g^2 only");
 }
 
-/* ---- 3.3: clipping ----------------------------------------------------------------- */
+/* ---- 3.3: clipping by value ---------------------------------------------------------- */
 
 static void ex_3_3(void)
 {
-    double g[2] = {3, 4};
-    double norm = ex_clip_by_norm(g, 2, 1);
-    const double clipped[3] = {g[0], g[1], norm};
-    static const double want_clipped[3] = {0.6, 0.8, 5};
-    nn_ex_note("entries: g0, g1, the returned norm");
-    nn_ex_close_doubles(clipped, want_clipped, 3, 0, 1e-12,
-                        "(3, 4) clipped to norm 1 is (0.6, 0.8), and the norm 5 is returned");
+    /* By hand: (3, -4, 0.5, -1) clipped at 1 is (1, -1, 0.5, -1); two
+     * components change (-1 is at the bound already). */
+    double g[4] = {3, -4, 0.5, -1};
+    long changed = ex_clip_by_value(g, 4, 1);
+    const double got[5] = {g[0], g[1], g[2], g[3], (double)changed};
+    static const double want[5] = {1, -1, 0.5, -1, 2};
+    nn_ex_note("g = (3, -4, 0.5, -1), c = 1; entries: g0..g3, then the returned count");
+    nn_ex_close_doubles(got, want, 5, 0, 0, "(3, -4, 0.5, -1) clipped at 1 is (1, -1, 0.5, -1), 2 changed");
 
-    double h[2] = {0.3, -0.4};
-    norm = ex_clip_by_norm(h, 2, 1);
-    const double inside[3] = {h[0], h[1], norm};
-    static const double want_inside[3] = {0.3, -0.4, 0.5};
-    nn_ex_note("g = (0.3, -0.4) has norm 0.5 <= u = 1; entries: g0, g1, the returned norm");
-    nn_ex_close_doubles(inside, want_inside, 3, 0, 1e-15,
-                        "a gradient inside the bound is left alone, and its norm returned");
-
+    /* A random gradient: each component clamped on its own, which turns
+     * the direction (the test measures the angle to the original). */
     enum { N = 10 };
+    const double c = 1.5;
     nn_rng rng = nn_rng_new(5);
     nn_ex_seed(5);
-    double x[N], want[N], length = 0;
+    double x[N], original[N], clamped[N];
+    long over = 0;
     for (int i = 0; i < N; i++) {
-        x[i] = 2 * nn_rng_normal(&rng);
-        length += x[i] * x[i];
+        original[i] = x[i] = 2 * nn_rng_normal(&rng);
+        clamped[i] = x[i] > c ? c : x[i] < -c ? -c : x[i];
+        over += x[i] > c || x[i] < -c;
     }
-    length = sqrt(length);
-    for (int i = 0; i < N; i++)
-        want[i] = x[i] * 2 / length; /* the same direction, norm u = 2 */
-    ex_clip_by_norm(x, N, 2);
-    nn_ex_note("a random g of norm %.4g clipped to u = 2: expected g u / ||g||", length);
-    nn_ex_close_doubles(x, want, N, 1e-12, 1e-12, "a clipped gradient keeps its direction and has norm u");
+    long returned = ex_clip_by_value(x, N, c);
+    double dot = 0, a = 0, b = 0;
+    for (int i = 0; i < N; i++) {
+        dot += original[i] * clamped[i];
+        a += original[i] * original[i];
+        b += clamped[i] * clamped[i];
+    }
+    nn_ex_note("a random g, c = %g: %ld of %d components beyond the bound; clipping by value turns it by "
+               "%.1f degrees (by norm: 0)", c, over, N, acos(dot / sqrt(a * b)) * 180 / acos(-1.0));
+    nn_ex_close_doubles(x, clamped, N, 0, 0, "every component is clipped on its own into [-c, c]");
+
+    /* Inside the bound nothing changes, and 0 is returned; index 0 is the
+     * count of the random case above. */
+    double h[3] = {0.3, -0.4, 1.5};
+    long none = ex_clip_by_value(h, 3, 1.5);
+    const double inside[5] = {(double)returned, (double)none, h[0], h[1], h[2]};
+    const double want_inside[5] = {(double)over, 0, 0.3, -0.4, 1.5};
+    nn_ex_note("index 0: the count returned for the random g (%ld beyond c); index 1: the count for "
+               "(0.3, -0.4, 1.5) at c = 1.5 (want 0); then that gradient, left alone", over);
+    nn_ex_close_doubles(inside, want_inside, 5, 0, 0,
+                        "returns the number changed, and leaves a gradient inside the bound alone");
 }
 
 int main(void)
@@ -195,10 +208,11 @@ int main(void)
               "What changes if the decay lambda w goes into the gradient, and so through m^ / sqrt(v^)? "
               "AdamW keeps it out: where does it act instead?",
               ex_3_2);
-    nn_ex_hint(2, "norm = sqrt(sum of g[i]^2); only if norm > u multiply every g[i] by u / norm; return the "
-                  "norm computed before clipping.");
-    nn_ex_run("3.3", "Gradient clipping by norm",
-              "Compute the norm first; clipping only ever shrinks a gradient. Which norm is returned?",
+    nn_ex_hint(2, "For each i: if g[i] > c set it to c, else if g[i] < -c set it to -c, and count each such "
+                  "change; leave the others (including those exactly at +-c) as they are.");
+    nn_ex_run("3.3", "Gradient clipping by value",
+              "Clipping by norm looks at the whole vector; clipping by value looks at each component on "
+              "its own. Which components change, and what does that do to the direction?",
               ex_3_3);
     return nn_ex_done();
 }
