@@ -1,4 +1,4 @@
-/* Chapter 2 exercises: activation slopes, reverse mode, a dense layer's
+/* Chapter 2 exercises: slopes of newer activations, reverse mode, a dense layer's
  * backward pass, parameter counting.
  *
  * Replace each stub (the lines that call NN_TODO) with your code; the
@@ -12,18 +12,21 @@
 #include "nnlab.h"
 #include "ex02-backprop.h"
 
-/* ---- Exercise 2.1: derivatives of the activations -------------------------------
- * Backpropagation multiplies by f'(z^l) at every layer (BP2).  Write f'(z):
+/* ---- Exercise 2.1: derivatives of newer activations -----------------------------
+ * Backpropagation multiplies by f'(z^l) at every layer (BP2).  The chapter
+ * derives f' for sigmoid, tanh and the ReLU family; derive and write it for
+ * four activations it does not cover (sigma is the sigmoid, Phi and phi the
+ * standard normal's distribution function and density):
  *
- *     sigmoid     f = 1 / (1 + e^-z)               f' = f (1 - f)
- *     tanh        f = tanh z                        f' = 1 - f^2
- *     relu        f = max(0, z)                     f' = 1 if z > 0 else 0
- *     leaky relu  f = z if z > 0 else 0.01 z        f' = 1 if z > 0 else NN_LEAKY_SLOPE
- *     elu         f = z if z > 0 else e^z - 1       f' = 1 if z > 0 else e^z
+ *     softplus    f = log(1 + e^z)                  (a smooth ReLU)
+ *     SiLU/swish  f = z sigma(z)
+ *     GELU        f = z Phi(z),  Phi(z) = (1 + erf(z / sqrt 2)) / 2
+ *     hard tanh   f = -1 below -1, z on [-1, 1], 1 above
  *
- * f is NN_SIGMOID, NN_TANH, NN_RELU, NN_LEAKY_RELU or NN_ELU (nn_act.h);
- * return 0 for any other value. */
-double ex_activation_slope(nn_activation f, double z)
+ * At hard tanh's kinks (z = -1 and z = 1) take the slope 0, as PyTorch does.
+ * softplus' must stay finite for any z: e^800 overflows.  f is one of the
+ * ex_activation values of ex02-backprop.h; return 0 for any other value. */
+double ex_activation_slope(ex_activation f, double z)
 {
     /* TODO(2.1): write your code here (read the comment above), then delete the NN_TODO line. */
     NN_TODO("2.1");

@@ -8,12 +8,13 @@
 #ifndef EX02_BACKPROP_H
 #define EX02_BACKPROP_H
 
-#include "nn_act.h"
+/* The activations of exercise 2.1 (none of them is in the library). */
+typedef enum { EX_SOFTPLUS, EX_SILU, EX_GELU, EX_HARD_TANH } ex_activation;
 
-/* Exercise 2.1: f'(z) for f = sigmoid, tanh, relu, leaky relu (slope
- * NN_LEAKY_SLOPE = 0.01 for z <= 0) and elu (alpha 1).  At z = 0 the kinked
- * ones take their left derivative (relu'(0) = 0).  Any other f: return 0. */
-double ex_activation_slope(nn_activation f, double z);
+/* Exercise 2.1: f'(z) for f = softplus log(1 + e^z), SiLU z sigma(z), GELU
+ * z Phi(z) and hard tanh (clip z into [-1, 1]; slope 0 at z = +-1).  Any
+ * other f: return 0. */
+double ex_activation_slope(ex_activation f, double z);
 
 /* Exercise 2.2: the logistic-regression loss of one example by deck 001's
  * computational graph, evaluated forward, then differentiated in reverse

@@ -1,4 +1,4 @@
-/* Chapter 2 exercises: activation slopes, reverse mode, a dense layer's
+/* Chapter 2 exercises: slopes of newer activations, reverse mode, a dense layer's
  * backward pass, parameter counting.
  *
  * Replace each stub (the lines that call NN_TODO) with your code; the
@@ -12,31 +12,30 @@
 #include "nnlab.h"
 #include "ex02-backprop.h"
 
-/* ---- Exercise 2.1: derivatives of the activations -------------------------------
- * Backpropagation multiplies by f'(z^l) at every layer (BP2).  Write f'(z):
+/* ---- Exercise 2.1: derivatives of newer activations -----------------------------
+ * Backpropagation multiplies by f'(z^l) at every layer (BP2).  The chapter
+ * derives f' for sigmoid, tanh and the ReLU family; derive and write it for
+ * four activations it does not cover (sigma is the sigmoid, Phi and phi the
+ * standard normal's distribution function and density):
  *
- *     sigmoid     f = 1 / (1 + e^-z)               f' = f (1 - f)
- *     tanh        f = tanh z                        f' = 1 - f^2
- *     relu        f = max(0, z)                     f' = 1 if z > 0 else 0
- *     leaky relu  f = z if z > 0 else 0.01 z        f' = 1 if z > 0 else NN_LEAKY_SLOPE
- *     elu         f = z if z > 0 else e^z - 1       f' = 1 if z > 0 else e^z
+ *     softplus    f = log(1 + e^z)                  (a smooth ReLU)
+ *     SiLU/swish  f = z sigma(z)
+ *     GELU        f = z Phi(z),  Phi(z) = (1 + erf(z / sqrt 2)) / 2
+ *     hard tanh   f = -1 below -1, z on [-1, 1], 1 above
  *
- * f is NN_SIGMOID, NN_TANH, NN_RELU, NN_LEAKY_RELU or NN_ELU (nn_act.h);
- * return 0 for any other value. */
-double ex_activation_slope(nn_activation f, double z)
+ * At hard tanh's kinks (z = -1 and z = 1) take the slope 0, as PyTorch does.
+ * softplus' must stay finite for any z: e^800 overflows.  f is one of the
+ * ex_activation values of ex02-backprop.h; return 0 for any other value. */
+double ex_activation_slope(ex_activation f, double z)
 {
     /* BEGIN SOLUTION */
-    double s;
+    /* sigma(z), on the side where exp cannot overflow */
+    double s = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
     switch (f) {
-    case NN_SIGMOID:
-        s = 1 / (1 + exp(-z));
-        return s * (1 - s);
-    case NN_TANH:
-        s = tanh(z);
-        return 1 - s * s;
-    case NN_RELU: return z > 0 ? 1 : 0;
-    case NN_LEAKY_RELU: return z > 0 ? 1 : NN_LEAKY_SLOPE;
-    case NN_ELU: return z > 0 ? 1 : exp(z);
+    case EX_SOFTPLUS: return s;
+    case EX_SILU: return s + z * s * (1 - s);
+    case EX_GELU: return 0.5 * (1 + erf(z / sqrt(2.0))) + z * exp(-0.5 * z * z) / sqrt(2 * acos(-1.0));
+    case EX_HARD_TANH: return z > -1 && z < 1 ? 1 : 0;
     default: return 0;
     }
     /* END SOLUTION */

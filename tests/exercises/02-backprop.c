@@ -1,7 +1,7 @@
 /* Tests of chapter 2's exercises (exercises/02-backprop/ex02-backprop.c).
  *
  * Expected values come from independent truths: central differences of
- * functions this test writes itself (the activations from the library, the
+ * functions this test writes itself (the four activations, the
  * logistic loss as one formula, a dense layer's forward pass), the numbers
  * of deck 001's worked example, and parameter counts worked by hand.  None
  * is copied from the solution. */
@@ -11,54 +11,66 @@
 #include "nnlab.h"
 #include "ex02-backprop.h"
 
-/* ---- 2.1: activation slopes ------------------------------------------------------ */
+/* ---- 2.1: slopes of newer activations --------------------------------------------- */
 
-static double central_slope(nn_activation f, double z)
+/* The activations themselves, written here: f'(z) is checked against their
+ * central differences. */
+static double activation_value(ex_activation f, double z)
+{
+    switch (f) {
+    case EX_SOFTPLUS: return fmax(z, 0) + log1p(exp(-fabs(z)));
+    case EX_SILU: return z / (1 + exp(-z));
+    case EX_GELU: return 0.5 * z * (1 + erf(z / sqrt(2.0)));
+    default: return fmax(-1, fmin(1, z));
+    }
+}
+
+static double central_slope(ex_activation f, double z)
 {
     const double eps = 1e-6;
-    return (nn_act_value(f, z + eps) - nn_act_value(f, z - eps)) / (2 * eps);
+    return (activation_value(f, z + eps) - activation_value(f, z - eps)) / (2 * eps);
+}
+
+/* Six points of central differences, then z = 0, where each of the three
+ * smooth ones has slope 1/2 (sigma(0), sigma(0) + 0, Phi(0) + 0). */
+static void check_smooth(ex_activation f, const char *case_name)
+{
+    static const double points[6] = {-2.7, -0.6, -0.02, 0.03, 0.8, 3.1};
+    double got[7], want[7];
+    for (int i = 0; i < 6; i++) {
+        got[i] = ex_activation_slope(f, points[i]);
+        want[i] = central_slope(f, points[i]);
+    }
+    got[6] = ex_activation_slope(f, 0);
+    want[6] = 0.5;
+    nn_ex_note("z = -2.7 -0.6 -0.02 0.03 0.8 3.1, then z = 0 (want 1/2)");
+    nn_ex_close_doubles(got, want, 7, 1e-7, 1e-9, case_name);
 }
 
 static void ex_2_1(void)
 {
-    static const double points[6] = {-2.7, -0.6, -0.02, 0.03, 0.8, 3.1};
-    double got[7], want[7];
+    check_smooth(EX_SOFTPLUS, "softplus' agrees with central differences and is 1/2 at 0");
 
-    for (int i = 0; i < 6; i++) {
-        got[i] = ex_activation_slope(NN_SIGMOID, points[i]);
-        want[i] = central_slope(NN_SIGMOID, points[i]);
-    }
-    got[6] = ex_activation_slope(NN_SIGMOID, 0);
-    want[6] = 0.25;
-    nn_ex_note("z = -2.7 -0.6 -0.02 0.03 0.8 3.1, then z = 0 (want 1/4)");
-    nn_ex_close_doubles(got, want, 7, 1e-7, 1e-9, "sigmoid' agrees with central differences and is 1/4 at 0");
+    /* softplus' = sigma(z) is 1 - e^-800 = 1 and e^-800 = 0 to double
+     * precision at z = 800 and -800, and e^-40 / (1 + e^-40) at z = -40. */
+    static const double far[3] = {800, -800, -40};
+    const double far_want[3] = {1, 0, exp(-40) / (1 + exp(-40))};
+    double far_got[3];
+    for (int i = 0; i < 3; i++)
+        far_got[i] = ex_activation_slope(EX_SOFTPLUS, far[i]);
+    nn_ex_note("z = 800, -800, -40");
+    nn_ex_close_doubles(far_got, far_want, 3, 1e-12, 1e-300, "softplus' stays finite for large |z|");
 
-    for (int i = 0; i < 6; i++) {
-        got[i] = ex_activation_slope(NN_TANH, points[i]);
-        want[i] = central_slope(NN_TANH, points[i]);
-    }
-    got[6] = ex_activation_slope(NN_TANH, 0);
-    want[6] = 1;
-    nn_ex_note("z = -2.7 -0.6 -0.02 0.03 0.8 3.1, then z = 0 (want 1)");
-    nn_ex_close_doubles(got, want, 7, 1e-7, 1e-9, "tanh' agrees with central differences and is 1 at 0");
+    check_smooth(EX_SILU, "SiLU' agrees with central differences and is 1/2 at 0");
+    check_smooth(EX_GELU, "GELU' agrees with central differences and is 1/2 at 0");
 
-    static const double kinks[5] = {-3, -0.5, 0, 0.5, 3};
-    static const double relu_want[5] = {0, 0, 0, 1, 1}, leaky_want[5] = {0.01, 0.01, 0.01, 1, 1};
-    for (int i = 0; i < 5; i++)
-        got[i] = ex_activation_slope(NN_RELU, kinks[i]);
-    nn_ex_note("z = -3 -0.5 0 0.5 3 (at 0 the left derivative, as PyTorch)");
-    nn_ex_close_doubles(got, relu_want, 5, 0, 1e-15, "relu' is 1 for z > 0 and 0 for z <= 0");
-    for (int i = 0; i < 5; i++)
-        got[i] = ex_activation_slope(NN_LEAKY_RELU, kinks[i]);
-    nn_ex_note("z = -3 -0.5 0 0.5 3 (slope NN_LEAKY_SLOPE = 0.01 for z <= 0)");
-    nn_ex_close_doubles(got, leaky_want, 5, 0, 1e-15, "leaky relu' is 1 for z > 0 and 0.01 for z <= 0");
-
-    for (int i = 0; i < 6; i++) {
-        got[i] = ex_activation_slope(NN_ELU, points[i]);
-        want[i] = central_slope(NN_ELU, points[i]);
-    }
-    nn_ex_note("z = -2.7 -0.6 -0.02 0.03 0.8 3.1 (elu' = e^z below 0, 1 above)");
-    nn_ex_close_doubles(got, want, 6, 1e-7, 1e-9, "elu' agrees with central differences on both sides of 0");
+    static const double kinks[7] = {-3, -1, -0.5, 0, 0.5, 1, 3};
+    static const double hard_want[7] = {0, 0, 1, 1, 1, 0, 0};
+    double got[7];
+    for (int i = 0; i < 7; i++)
+        got[i] = ex_activation_slope(EX_HARD_TANH, kinks[i]);
+    nn_ex_note("z = -3 -1 -0.5 0 0.5 1 3 (at the kinks -1 and 1 the slope 0, as PyTorch)");
+    nn_ex_close_doubles(got, hard_want, 7, 0, 1e-15, "hard tanh' is 1 strictly inside (-1, 1) and 0 outside");
 }
 
 /* ---- 2.2: the logistic graph in reverse mode ----------------------------------------- */
@@ -216,11 +228,12 @@ static void ex_2_4(void)
 int main(void)
 {
     nn_ex_init("02-backprop");
-    nn_ex_hint(2, "Compute f first where the derivative is written with it: s = 1 / (1 + exp(-z)) then s (1 - s); "
-                  "t = tanh(z) then 1 - t t.  For the kinked ones test z > 0 (so z = 0 takes the left slope).");
-    nn_ex_run("2.1", "Derivatives of the activations",
-              "Some derivatives are easiest written with the function's own value (sigmoid, tanh). "
-              "For the kinked ones, the instructions say which side z = 0 takes.",
+    nn_ex_hint(2, "softplus' is the sigmoid; for SiLU use the product rule with sigma' = sigma (1 - sigma); for "
+                  "GELU the product rule with Phi' = phi = e^(-z^2/2) / sqrt(2 pi). Compute sigma(z) with exp of "
+                  "a non-positive number only.");
+    nn_ex_run("2.1", "Derivatives of newer activations",
+              "Each smooth one is a product or a composition of functions whose derivatives you know "
+              "(the sigmoid's from the chapter). Which exp can overflow, and how do you avoid it?",
               ex_2_1);
     nn_ex_hint(2, "Store every xi forward; then bar5 = -y, bar7 = -(1 - y), bar6 = bar7 / xi6, "
                   "bar4 = bar5 / xi4 - bar6 (two paths), bar3 = -bar4 / xi3^2, bar2 = bar3, bar1 = bar2 e^xi1, "
