@@ -35,24 +35,26 @@ double ex_activation_slope(ex_activation f, double z)
     return 0;
 }
 
-/* ---- Exercise 2.2: the logistic-regression graph in reverse mode -----------------
- * Deck 001 cuts L = -y log p - (1 - y) log(1 - p), p = 1 / (1 + e^(-W X)) into
+/* ---- Exercise 2.2: reverse mode on a graph with two inputs --------------------
+ * The chapter runs deck 001's logistic-regression graph backwards: one input
+ * W, one fork (p feeds xi5 and xi6).  Do the same for a graph in which both
+ * inputs fork,
  *
- *     xi1 = -W X,  xi2 = e^xi1,  xi3 = 1 + xi2,  xi4 = 1 / xi3 = p,
- *     xi5 = log xi4,  xi6 = 1 - xi4,  xi7 = log xi6,  L = -y xi5 - (1 - y) xi7.
+ *     f(x1, x2) = log x1 + x1 x2 - sin x2,     x1 > 0:
  *
- * Evaluate the nodes forward (store L in *loss), then walk back from
- * dL/dL = 1 to dL/dW, multiplying by each node's local derivative; where p
- * feeds two nodes (xi5 and xi6), dL/dp is the sum of both paths.  At X = 3,
- * y = 1, W = 3 the deck gets |dL/dW| = 3.7018e-4; mind the sign. */
-double ex_logistic_gradient(double X, double y, double W, double *loss)
+ *     v1 = log x1,  v2 = x1 x2,  v3 = sin x2,  v4 = v1 + v2,  f = v4 - v3.
+ *
+ * Evaluate the nodes forward and return f; then one backward sweep from
+ * df/df = 1 gives both partial derivatives at once: store df/dx1 in grad[0]
+ * and df/dx2 in grad[1].  x1 feeds v1 and v2, x2 feeds v2 and v3: each
+ * input's adjoint is the sum over its children. */
+double ex_reverse_mode(double x1, double x2, double grad[2])
 {
     /* TODO(2.2): write your code here (read the comment above), then delete the NN_TODO line. */
     NN_TODO("2.2");
-    (void)X;
-    (void)y;
-    (void)W;
-    (void)loss;
+    (void)x1;
+    (void)x2;
+    (void)grad;
     return 0;
 }
 

@@ -2,9 +2,7 @@
  *
  * Notation of the decks: z the pre-activation, a = f(z) the activation,
  * layer l computes z^l = W^l a^(l-1) + b^l with W^l stored (O, I) row-major
- * (W[o * I + i] is the weight to output o from input i); deck 001's
- * logistic-regression graph has p = 1 / (1 + e^(-W X)) and
- * L = -y log p - (1 - y) log(1 - p). */
+ * (W[o * I + i] is the weight to output o from input i). */
 #ifndef EX02_BACKPROP_H
 #define EX02_BACKPROP_H
 
@@ -16,10 +14,10 @@ typedef enum { EX_SOFTPLUS, EX_SILU, EX_GELU, EX_HARD_TANH } ex_activation;
  * other f: return 0. */
 double ex_activation_slope(ex_activation f, double z);
 
-/* Exercise 2.2: the logistic-regression loss of one example by deck 001's
- * computational graph, evaluated forward, then differentiated in reverse
- * mode.  Returns dL/dW; stores L in *loss. */
-double ex_logistic_gradient(double X, double y, double W, double *loss);
+/* Exercise 2.2: f(x1, x2) = log x1 + x1 x2 - sin x2 (x1 > 0) evaluated
+ * forward node by node, then differentiated in one reverse-mode sweep.
+ * Returns f; stores df/dx1 in grad[0] and df/dx2 in grad[1]. */
+double ex_reverse_mode(double x1, double x2, double grad[2]);
 
 /* Exercise 2.3: the backward pass of a dense layer.  Forward was
  *     out[n][o] = sum_i in[n][i] W[o][i] + b[o]      n < B, o < O, i < I.

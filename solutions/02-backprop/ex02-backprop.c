@@ -41,29 +41,28 @@ double ex_activation_slope(ex_activation f, double z)
     /* END SOLUTION */
 }
 
-/* ---- Exercise 2.2: the logistic-regression graph in reverse mode -----------------
- * Deck 001 cuts L = -y log p - (1 - y) log(1 - p), p = 1 / (1 + e^(-W X)) into
+/* ---- Exercise 2.2: reverse mode on a graph with two inputs --------------------
+ * The chapter runs deck 001's logistic-regression graph backwards: one input
+ * W, one fork (p feeds xi5 and xi6).  Do the same for a graph in which both
+ * inputs fork,
  *
- *     xi1 = -W X,  xi2 = e^xi1,  xi3 = 1 + xi2,  xi4 = 1 / xi3 = p,
- *     xi5 = log xi4,  xi6 = 1 - xi4,  xi7 = log xi6,  L = -y xi5 - (1 - y) xi7.
+ *     f(x1, x2) = log x1 + x1 x2 - sin x2,     x1 > 0:
  *
- * Evaluate the nodes forward (store L in *loss), then walk back from
- * dL/dL = 1 to dL/dW, multiplying by each node's local derivative; where p
- * feeds two nodes (xi5 and xi6), dL/dp is the sum of both paths.  At X = 3,
- * y = 1, W = 3 the deck gets |dL/dW| = 3.7018e-4; mind the sign. */
-double ex_logistic_gradient(double X, double y, double W, double *loss)
+ *     v1 = log x1,  v2 = x1 x2,  v3 = sin x2,  v4 = v1 + v2,  f = v4 - v3.
+ *
+ * Evaluate the nodes forward and return f; then one backward sweep from
+ * df/df = 1 gives both partial derivatives at once: store df/dx1 in grad[0]
+ * and df/dx2 in grad[1].  x1 feeds v1 and v2, x2 feeds v2 and v3: each
+ * input's adjoint is the sum over its children. */
+double ex_reverse_mode(double x1, double x2, double grad[2])
 {
     /* BEGIN SOLUTION */
-    double xi1 = -W * X, xi2 = exp(xi1), xi3 = 1 + xi2, xi4 = 1 / xi3;
-    double xi5 = log(xi4), xi6 = 1 - xi4, xi7 = log(xi6);
-    *loss = -y * xi5 - (1 - y) * xi7;
-    double bar5 = -y, bar7 = -(1 - y);
-    double bar6 = bar7 / xi6;
-    double bar4 = bar5 / xi4 - bar6;
-    double bar3 = bar4 * -1 / (xi3 * xi3);
-    double bar2 = bar3;
-    double bar1 = bar2 * xi2;
-    return bar1 * -X;
+    double v1 = log(x1), v2 = x1 * x2, v3 = sin(x2), v4 = v1 + v2, f = v4 - v3;
+    double bar4 = 1, bar3 = -1;
+    double bar1 = bar4, bar2 = bar4;
+    grad[0] = bar1 / x1 + bar2 * x2;
+    grad[1] = bar2 * x1 + bar3 * cos(x2);
+    return f;
     /* END SOLUTION */
 }
 

@@ -2,8 +2,8 @@
  *
  * Expected values come from independent truths: central differences of
  * functions this test writes itself (the four activations, the
- * logistic loss as one formula, a dense layer's forward pass), the numbers
- * of deck 001's worked example, and parameter counts worked by hand.  None
+ * function f(x1, x2) as one formula, a dense layer's forward pass), derivatives
+ * worked by hand, and parameter counts worked by hand.  None
  * is copied from the solution. */
 #include <math.h>
 #include <string.h>
@@ -73,36 +73,34 @@ static void ex_2_1(void)
     nn_ex_close_doubles(got, hard_want, 7, 0, 1e-15, "hard tanh' is 1 strictly inside (-1, 1) and 0 outside");
 }
 
-/* ---- 2.2: the logistic graph in reverse mode ----------------------------------------- */
+/* ---- 2.2: reverse mode with two forking inputs ---------------------------------------- */
 
-static double logistic_loss(double X, double y, double W)
-{
-    double p = 1 / (1 + exp(-W * X));
-    return -y * log(p) - (1 - y) * log(1 - p);
-}
+static double two_input_f(double x1, double x2) { return log(x1) + x1 * x2 - sin(x2); }
 
 static void ex_2_2(void)
 {
-    double loss = 0;
-    double g = ex_logistic_gradient(3, 1, 3, &loss);
-    /* by hand: dL/dW = -y X (1 - p) = -3 e^-9 / (1 + e^-9) */
-    nn_ex_note("dL/dW = -y X (1 - p) with p = 1 / (1 + e^-9): raising W raises p towards y = 1, so the "
-               "loss falls and the derivative is negative");
-    nn_ex_close(g, -3 * exp(-9) / (1 + exp(-9)), 1e-9, 0,
-                "deck 001's example X = 3, y = 1, W = 3: dL/dW = -3.7018e-4 (negative)");
-    nn_ex_note("L = -log p = log(1 + e^-9)");
-    nn_ex_close(loss, log1p(exp(-9)), 1e-9, 0, "the loss at X = 3, y = 1, W = 3 is -log p");
+    double grad[2] = {0, 0};
+    double f = ex_reverse_mode(2, 5, grad);
+    nn_ex_note("f(2, 5) = log 2 + 2 * 5 - sin 5 = %.6f", two_input_f(2, 5));
+    nn_ex_close(f, log(2.0) + 10 - sin(5.0), 1e-12, 0, "f(2, 5) = log 2 + 10 - sin 5");
+    /* by hand: df/dx1 = 1/x1 + x2, df/dx2 = x1 - cos x2 */
+    const double want_hand[2] = {0.5 + 5, 2 - cos(5.0)};
+    nn_ex_note("index 0: df/dx1 = 1/x1 + x2 = 5.5; index 1: df/dx2 = x1 - cos x2 = %.6f", 2 - cos(5.0));
+    nn_ex_close_doubles(grad, want_hand, 2, 1e-12, 0, "the gradient at (2, 5) is (1/2 + 5, 2 - cos 5)");
 
-    static const double cases[4][3] = {{-1.5, 0, 0.4}, {2, 0, -0.7}, {0.5, 1, 1.2}, {-2.5, 1, 0.3}};
-    double got[4], want[4], eps = 1e-6;
+    static const double points[4][2] = {{0.3, -1.2}, {1.7, 0.4}, {4, 2.5}, {0.05, 3}};
+    double got[8], want[8];
+    const double eps = 1e-6;
     for (int k = 0; k < 4; k++) {
-        double X = cases[k][0], y = cases[k][1], W = cases[k][2], l;
-        got[k] = ex_logistic_gradient(X, y, W, &l);
-        want[k] = (logistic_loss(X, y, W + eps) - logistic_loss(X, y, W - eps)) / (2 * eps);
+        double x1 = points[k][0], x2 = points[k][1], g[2] = {0, 0};
+        ex_reverse_mode(x1, x2, g);
+        got[2 * k] = g[0];
+        got[2 * k + 1] = g[1];
+        want[2 * k] = (two_input_f(x1 + eps * x1, x2) - two_input_f(x1 - eps * x1, x2)) / (2 * eps * x1);
+        want[2 * k + 1] = (two_input_f(x1, x2 + eps) - two_input_f(x1, x2 - eps)) / (2 * eps);
     }
-    nn_ex_note("(X, y, W) = (-1.5, 0, 0.4), (2, 0, -0.7), (0.5, 1, 1.2), (-2.5, 1, 0.3); for y = 0 the "
-               "gradient flows through xi6 = 1 - p and xi7 = log xi6");
-    nn_ex_close_doubles(got, want, 4, 1e-6, 1e-10, "dL/dW agrees with central differences for y = 0 and y = 1");
+    nn_ex_note("(x1, x2) = (0.3, -1.2), (1.7, 0.4), (4, 2.5), (0.05, 3); entries df/dx1, df/dx2 for each");
+    nn_ex_close_doubles(got, want, 8, 1e-6, 1e-9, "the gradient agrees with central differences");
 }
 
 /* ---- 2.3: dense backward -------------------------------------------------------------- */
@@ -235,12 +233,12 @@ int main(void)
               "Each smooth one is a product or a composition of functions whose derivatives you know "
               "(the sigmoid's from the chapter). Which exp can overflow, and how do you avoid it?",
               ex_2_1);
-    nn_ex_hint(2, "Store every xi forward; then bar5 = -y, bar7 = -(1 - y), bar6 = bar7 / xi6, "
-                  "bar4 = bar5 / xi4 - bar6 (two paths), bar3 = -bar4 / xi3^2, bar2 = bar3, bar1 = bar2 e^xi1, "
-                  "dL/dW = -X bar1.  The answer at (3, 1, 3) is negative.");
-    nn_ex_run("2.2", "The logistic-regression graph in reverse mode (deck 001)",
-              "Run the graph forward keeping every intermediate value, then go backward node by node "
-              "with the chain rule. One node feeds two others: its gradient is a sum.",
+    nn_ex_hint(2, "Forward: v1..v4 and f. Backward: f-bar = 1, so v4-bar = 1 and v3-bar = -1; then v1-bar = "
+                  "v2-bar = v4-bar. x1-bar = v1-bar / x1 + v2-bar x2 (two children), x2-bar = v2-bar x1 + "
+                  "v3-bar cos x2.");
+    nn_ex_run("2.2", "Reverse mode on a graph with two forking inputs",
+              "Go from f back to the inputs, one node at a time, each adjoint the adjoint of the node "
+              "above times a local derivative. How many children does each input have?",
               ex_2_2);
     nn_ex_hint(2, "Three nested loops over n < B, o < O, i < I: with g = d_out[n*O + o], d_b[o] += g, "
                   "d_W[o*I + i] += g in[n*I + i], and (if d_in) d_in[n*I + i] += g W[o*I + i].");
