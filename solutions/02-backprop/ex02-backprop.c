@@ -1,5 +1,5 @@
 /* Chapter 2 exercises: slopes of newer activations, reverse mode, a dense layer's
- * backward pass, parameter counting.
+ * backward pass, the cost of a training step.
  *
  * Replace each stub (the lines that call NN_TODO) with your code; the
  * comment above each function says what it must do.  Check your work with
@@ -93,16 +93,24 @@ void ex_dense_backward(double *d_in, double *d_W, double *d_b, const double *d_o
     /* END SOLUTION */
 }
 
-/* ---- Exercise 2.4: counting parameters -------------------------------------------
- * Layer l has one weight from each of the n[l-1] units below to each of its
- * n[l] units, and one bias per unit.  Deck 001's 2-4-4-1 network has
- * 12 + 20 + 5 = 37.  Return the total for layer sizes n[0..L]. */
-long ex_count_parameters(int L, const int *n)
+/* ---- Exercise 2.4: counting the multiply-adds of a training step ----------------
+ * The chapter counts a network's parameters, n[l] (n[l-1] + 1) for layer l.
+ * Time goes to multiply-adds instead.  For a batch of B examples, layer l's
+ * forward pass z = W a + b costs B n[l] n[l-1] of them (the bias adds are
+ * not counted).  Its backward pass (your 2.3) costs the same again for dL/dW,
+ * and again for dL/d(in), except in layer 1, whose input is the data and
+ * needs no gradient.  Return the forward cost when training is 0, and the
+ * cost of forward plus backward when it is 1, for layer sizes n[0..L]. */
+long ex_count_multiply_adds(int L, const int *n, long B, int training)
 {
     /* BEGIN SOLUTION */
     long total = 0;
-    for (int l = 1; l <= L; l++)
-        total += (long)n[l] * (n[l - 1] + 1);
+    for (int l = 1; l <= L; l++) {
+        long layer = B * n[l] * (long)n[l - 1];
+        total += layer;
+        if (training)
+            total += l == 1 ? layer : 2 * layer;
+    }
     return total;
     /* END SOLUTION */
 }

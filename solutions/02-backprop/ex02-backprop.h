@@ -27,8 +27,10 @@ double ex_reverse_mode(double x1, double x2, double grad[2]);
 void ex_dense_backward(double *d_in, double *d_W, double *d_b, const double *d_out,
                        const double *in, const double *W, int B, int I, int O);
 
-/* Exercise 2.4: the number of weights and biases of a fully connected
- * network with layer sizes n[0] (inputs), n[1], ..., n[L] (outputs). */
-long ex_count_parameters(int L, const int *n);
+/* Exercise 2.4: the number of multiply-adds of a fully connected network
+ * with layer sizes n[0] (inputs), ..., n[L] (outputs) on a batch of B
+ * examples: the forward pass (training 0), or forward and backward passes,
+ * without the first layer's unneeded dL/dx (training 1). */
+long ex_count_multiply_adds(int L, const int *n, long B, int training);
 
 #endif

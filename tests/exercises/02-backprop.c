@@ -3,7 +3,7 @@
  * Expected values come from independent truths: central differences of
  * functions this test writes itself (the four activations, the
  * function f(x1, x2) as one formula, a dense layer's forward pass), derivatives
- * worked by hand, and parameter counts worked by hand.  None
+ * worked by hand, and multiply-add counts worked by hand.  None
  * is copied from the solution. */
 #include <math.h>
 #include <string.h>
@@ -209,18 +209,21 @@ static void ex_2_3(void)
     nn_ex_rel_error(only_W, num_W, O * I, 1e-7, "d_in = NULL is allowed (the first layer)");
 }
 
-/* ---- 2.4: counting parameters ---------------------------------------------------------- */
+/* ---- 2.4: the cost of a training step --------------------------------------------- */
 
 static void ex_2_4(void)
 {
     const int deck[4] = {2, 4, 4, 1}, fashion[3] = {784, 256, 10}, linear[2] = {64, 10};
-    nn_ex_note("layer 1: 4 (2 + 1) = 12, layer 2: 4 (4 + 1) = 20, output: 1 (4 + 1) = 5");
-    nn_ex_int(ex_count_parameters(3, deck), 37, "deck 001's 2-4-4-1 network has 37 parameters");
-    const long got[2] = {ex_count_parameters(2, fashion), ex_count_parameters(1, linear)};
-    static const long want[2] = {203530, 650};
-    nn_ex_note("index 0: 784-256-10 has 256 (784 + 1) + 10 (256 + 1) = 203530; index 1: 64-10 has "
-               "10 (64 + 1) = 650");
-    nn_ex_ints(got, want, 2, "784-256-10 has 203530 parameters, 64-10 has 650");
+    nn_ex_note("layer 1: 4 x 2 = 8, layer 2: 4 x 4 = 16, output: 1 x 4 = 4");
+    nn_ex_int(ex_count_multiply_adds(3, deck, 1, 0), 28,
+              "deck 001's 2-4-4-1 network: 28 multiply-adds per example forward");
+    const long got[2] = {ex_count_multiply_adds(2, fashion, 64, 1), ex_count_multiply_adds(1, linear, 10, 1)};
+    /* 784-256-10: forward 256 x 784 + 10 x 256 = 203264 per example; dW the
+     * same; d_in only for layer 2 (2560). 64-10: forward and dW only. */
+    static const long want[2] = {64L * (203264 + 203264 + 2560), 10L * (640 + 640)};
+    nn_ex_note("index 0: 784-256-10, batch 64: 64 (203264 forward + 203264 for dW + 2560 for layer 2's "
+               "d_in); index 1: 64-10, batch 10: 10 (640 + 640), no d_in at all");
+    nn_ex_ints(got, want, 2, "a training step costs forward, dW and every d_in but the first layer's");
 }
 
 int main(void)
@@ -246,9 +249,11 @@ int main(void)
               "Write out one output o of one example n: which inputs and weights does it touch? Every "
               "d_ buffer accumulates (+=), and d_in may be NULL.",
               ex_2_3);
-    nn_ex_hint(2, "Sum over l = 1..L of n[l] * (n[l-1] + 1): the weights plus one bias per unit.");
-    nn_ex_run("2.4", "Counting parameters",
-              "Each unit of a dense layer has one weight per input and one bias.",
+    nn_ex_hint(2, "Per layer, c = B n[l] n[l-1]. Forward adds c; training adds c for dW and, for l >= 2 only, "
+                  "c for d_in.");
+    nn_ex_run("2.4", "Counting the multiply-adds of a training step",
+              "Each weight takes part in one multiply-add per example in the forward pass. How many "
+              "times is each weight used in the backward pass, and which layer needs one fewer?",
               ex_2_4);
     return nn_ex_done();
 }
