@@ -2,23 +2,22 @@
  *
  * Notation of the decks: z the pre-activation, a = f(z) the activation,
  * layer l computes z^l = W^l a^(l-1) + b^l with W^l stored (O, I) row-major
- * (W[o * I + i] is the weight to output o from input i); deck 001's
- * logistic-regression graph has p = 1 / (1 + e^(-W X)) and
- * L = -y log p - (1 - y) log(1 - p). */
+ * (W[o * I + i] is the weight to output o from input i). */
 #ifndef EX02_BACKPROP_H
 #define EX02_BACKPROP_H
 
-#include "nn_act.h"
+/* The activations of exercise 2.1 (none of them is in the library). */
+typedef enum { EX_SOFTPLUS, EX_SILU, EX_GELU, EX_HARD_TANH } ex_activation;
 
-/* Exercise 2.1: f'(z) for f = sigmoid, tanh, relu, leaky relu (slope
- * NN_LEAKY_SLOPE = 0.01 for z <= 0) and elu (alpha 1).  At z = 0 the kinked
- * ones take their left derivative (relu'(0) = 0).  Any other f: return 0. */
-double ex_activation_slope(nn_activation f, double z);
+/* Exercise 2.1: f'(z) for f = softplus log(1 + e^z), SiLU z sigma(z), GELU
+ * z Phi(z) and hard tanh (clip z into [-1, 1]; slope 0 at z = +-1).  Any
+ * other f: return 0. */
+double ex_activation_slope(ex_activation f, double z);
 
-/* Exercise 2.2: the logistic-regression loss of one example by deck 001's
- * computational graph, evaluated forward, then differentiated in reverse
- * mode.  Returns dL/dW; stores L in *loss. */
-double ex_logistic_gradient(double X, double y, double W, double *loss);
+/* Exercise 2.2: f(x1, x2) = log x1 + x1 x2 - sin x2 (x1 > 0) evaluated
+ * forward node by node, then differentiated in one reverse-mode sweep.
+ * Returns f; stores df/dx1 in grad[0] and df/dx2 in grad[1]. */
+double ex_reverse_mode(double x1, double x2, double grad[2]);
 
 /* Exercise 2.3: the backward pass of a dense layer.  Forward was
  *     out[n][o] = sum_i in[n][i] W[o][i] + b[o]      n < B, o < O, i < I.
@@ -28,8 +27,10 @@ double ex_logistic_gradient(double X, double y, double W, double *loss);
 void ex_dense_backward(double *d_in, double *d_W, double *d_b, const double *d_out,
                        const double *in, const double *W, int B, int I, int O);
 
-/* Exercise 2.4: the number of weights and biases of a fully connected
- * network with layer sizes n[0] (inputs), n[1], ..., n[L] (outputs). */
-long ex_count_parameters(int L, const int *n);
+/* Exercise 2.4: the number of multiply-adds of a fully connected network
+ * with layer sizes n[0] (inputs), ..., n[L] (outputs) on a batch of B
+ * examples: the forward pass (training 0), or forward and backward passes,
+ * without the first layer's unneeded dL/dx (training 1). */
+long ex_count_multiply_adds(int L, const int *n, long B, int training);
 
 #endif

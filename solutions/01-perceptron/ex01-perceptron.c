@@ -1,4 +1,5 @@
-/* Chapter 1 exercises: threshold units, the perceptron, logistic regression.
+/* Chapter 1 exercises: threshold units, the perceptron with a margin and with
+ * a kernel, the curvature of the logistic loss.
  *
  * Replace each stub (the lines that call NN_TODO) with your code; the
  * comment above each function says what it must do.  Check your work with
@@ -34,21 +35,23 @@ void ex_nor_unit(double w[2], double *b)
     /* END SOLUTION */
 }
 
-/* ---- Exercise 1.2: one perceptron step ---------------------------------------
- * The perceptron loss of the lecture is 0 when y w.f(x) > 0 and -y w.f(x)
- * otherwise; a gradient step on it with learning rate 1 is the update
+/* ---- Exercise 1.2: one step of the perceptron with a margin -----------------
+ * The chapter's perceptron moves only on a mistake, a margin y (w.x + b) <= 0,
+ * so it stops at the first separating line it meets, which may pass within
+ * a hair of some example.  The margin perceptron asks for more: it also
+ * updates an example that is on the right side but closer than gamma >= 0,
  *
- *     on a mistake, y (w.x + b) <= 0:   w <- w + y x,   b <- b + y.
+ *     if y (w.x + b) <= gamma:   w <- w + y x,   b <- b + y.
  *
- * A score of exactly 0 counts as a mistake (so training can start at w = 0).
- * Return 1 when you updated, 0 when the example was already right. */
-int ex_perceptron_step(double *w, double *b, const double *x, int y, size_t n)
+ * A margin of exactly gamma still updates; gamma = 0 is the chapter's rule.
+ * Return 1 when you updated, 0 when the example's margin was beyond gamma. */
+int ex_margin_perceptron_step(double *w, double *b, const double *x, int y, size_t n, double gamma)
 {
     /* BEGIN SOLUTION */
     double z = *b;
     for (size_t j = 0; j < n; j++)
         z += w[j] * x[j];
-    if (y * z > 0)
+    if (y * z > gamma)
         return 0;
     for (size_t j = 0; j < n; j++)
         w[j] += y * x[j];
@@ -57,34 +60,44 @@ int ex_perceptron_step(double *w, double *b, const double *x, int y, size_t n)
     /* END SOLUTION */
 }
 
-/* ---- Exercise 1.3: training to convergence -----------------------------------
- * Start from w = 0, b = 0.  Sweep over the examples in order (row i of X is
- * x_i, its label y[i]), making one perceptron step per example, and count the
- * mistakes.  Stop after the first sweep without a mistake: the data are then
- * separated.  On data that cannot be separated (XOR) that never happens, so
- * also stop after max_epochs sweeps.  Return the total number of mistakes.
- * (Write the step inline rather than calling ex_perceptron_step, so this
- * exercise is graded on its own.) */
-long ex_perceptron_train(double *w, double *b, const double *X, const int *y, size_t m,
-                         size_t n, int max_epochs)
+/* ---- Exercise 1.3: the perceptron in dual form, with a kernel ----------------
+ * The chapter remarks that from w = 0 every w the rule makes is a sum of the
+ * vectors y_i f(x_i), one for each mistake on example i.  So w never needs
+ * to be stored: keep alpha[i], the number of mistakes made on example i, and
+ * score x as
+ *
+ *     z(x) = sum_j alpha[j] y[j] K(x_j, x),    K(x, x') = (1 + x.x')^degree.
+ *
+ * With degree 1, K(x, x') = f(x).f(x') for f(x) = (x, 1), and this is exactly
+ * the chapter's perceptron with its bias; with degree 2 the unit separates
+ * with a conic, which the plain perceptron cannot (XOR).
+ *
+ * Start from alpha = 0.  Sweep over the m examples in order (row i of X is
+ * x_i, its label y[i]); on a mistake, y[i] z(x_i) <= 0, add 1 to alpha[i].
+ * Stop after the first sweep without a mistake, or after max_epochs sweeps.
+ * Return the total number of mistakes. */
+long ex_kernel_perceptron_train(long *alpha, const double *X, const int *y, size_t m, size_t n,
+                                int degree, int max_epochs)
 {
     /* BEGIN SOLUTION */
     long mistakes = 0;
-    for (size_t j = 0; j < n; j++)
-        w[j] = 0;
-    *b = 0;
+    for (size_t i = 0; i < m; i++)
+        alpha[i] = 0;
     for (int epoch = 0; epoch < max_epochs; epoch++) {
         long sweep_mistakes = 0;
         for (size_t i = 0; i < m; i++) {
-            const double *x = X + i * n;
-            double z = *b;
-            for (size_t j = 0; j < n; j++)
-                z += w[j] * x[j];
+            double z = 0;
+            for (size_t k = 0; k < m; k++) {
+                if (alpha[k] == 0)
+                    continue;
+                double dot = 1;
+                for (size_t j = 0; j < n; j++)
+                    dot += X[k * n + j] * X[i * n + j];
+                z += (double)alpha[k] * y[k] * pow(dot, degree);
+            }
             if (y[i] * z > 0)
                 continue;
-            for (size_t j = 0; j < n; j++)
-                w[j] += y[i] * x[j];
-            *b += y[i];
+            alpha[i]++;
             sweep_mistakes++;
         }
         mistakes += sweep_mistakes;
@@ -95,29 +108,37 @@ long ex_perceptron_train(double *w, double *b, const double *X, const int *y, si
     /* END SOLUTION */
 }
 
-/* ---- Exercise 1.4: logistic-regression loss and gradient ---------------------
- * The lecture writes the logistic loss in two cases; both are
+/* ---- Exercise 1.4: the curvature of the logistic loss ------------------------
+ * The chapter writes L = log(1 + exp(-y z)), z = w.x + b, and its gradient
+ * dL/dz = -y sigma(-y z).  Newton's method, and any check of how fast
+ * gradient descent can go, needs the next derivative.  Differentiate once
+ * more:
  *
- *     L = log(1 + exp(-y z)),   z = w.x + b,
+ *     d2L/dz2 = sigma(z) sigma(-z)          (the same for y = +1 and y = -1),
  *
- * and its gradient is dL/dz = -y sigma(-y z), so dL/dw = -y sigma(-y z) x and
- * dL/db = -y sigma(-y z).  exp(-y z) overflows for y z below about -710: for
- * u = -y z > 0 use log(1 + exp(u)) = u + log(1 + exp(-u)) (log1p helps). */
-double ex_logistic_loss(double *grad_w, double *grad_b, const double *w, double b,
-                        const double *x, int y, size_t n)
+ * and since z is linear in theta = (w, b) with dz/dtheta = (x, 1), the
+ * Hessian over theta is the rank-one matrix
+ *
+ *     H = d2L/dz2 (x, 1) (x, 1)^T,   (n + 1) x (n + 1), row-major, b last.
+ *
+ * Fill H and return d2L/dz2.  Mind the precision for large |z|: sigma(z) is 1
+ * to double precision already at z = 40, so 1 - sigma(z) is 0 there while
+ * sigma(-z) is still about 4e-18. */
+double ex_logistic_hessian(double *H, const double *w, double b, const double *x, int y, size_t n)
 {
     /* BEGIN SOLUTION */
     double z = b;
     for (size_t j = 0; j < n; j++)
         z += w[j] * x[j];
-    double u = -y * z;
-    double loss = u > 0 ? u + log1p(exp(-u)) : log1p(exp(u));
-    /* sigma(u), computed on the side where exp cannot overflow */
-    double sigma_u = u >= 0 ? 1 / (1 + exp(-u)) : exp(u) / (1 + exp(u));
-    double dz = -y * sigma_u;
-    for (size_t j = 0; j < n; j++)
-        grad_w[j] = dz * x[j];
-    *grad_b = dz;
-    return loss;
+    (void)y;
+    /* sigma(z) sigma(-z) = e^-|z| / (1 + e^-|z|)^2, with e^-|z| <= 1 */
+    double e = exp(-fabs(z));
+    double curvature = e / ((1 + e) * (1 + e));
+    for (size_t j = 0; j <= n; j++) {
+        double xj = j < n ? x[j] : 1;
+        for (size_t k = 0; k <= n; k++)
+            H[j * (n + 1) + k] = curvature * xj * (k < n ? x[k] : 1);
+    }
+    return curvature;
     /* END SOLUTION */
 }

@@ -1,5 +1,5 @@
-/* Chapter 2 exercises: activation slopes, reverse mode, a dense layer's
- * backward pass, parameter counting.
+/* Chapter 2 exercises: slopes of newer activations, reverse mode, a dense layer's
+ * backward pass, the cost of a training step.
  *
  * Replace each stub (the lines that call NN_TODO) with your code; the
  * comment above each function says what it must do.  Check your work with
@@ -12,59 +12,57 @@
 #include "nnlab.h"
 #include "ex02-backprop.h"
 
-/* ---- Exercise 2.1: derivatives of the activations -------------------------------
- * Backpropagation multiplies by f'(z^l) at every layer (BP2).  Write f'(z):
+/* ---- Exercise 2.1: derivatives of newer activations -----------------------------
+ * Backpropagation multiplies by f'(z^l) at every layer (BP2).  The chapter
+ * derives f' for sigmoid, tanh and the ReLU family; derive and write it for
+ * four activations it does not cover (sigma is the sigmoid, Phi and phi the
+ * standard normal's distribution function and density):
  *
- *     sigmoid     f = 1 / (1 + e^-z)               f' = f (1 - f)
- *     tanh        f = tanh z                        f' = 1 - f^2
- *     relu        f = max(0, z)                     f' = 1 if z > 0 else 0
- *     leaky relu  f = z if z > 0 else 0.01 z        f' = 1 if z > 0 else NN_LEAKY_SLOPE
- *     elu         f = z if z > 0 else e^z - 1       f' = 1 if z > 0 else e^z
+ *     softplus    f = log(1 + e^z)                  (a smooth ReLU)
+ *     SiLU/swish  f = z sigma(z)
+ *     GELU        f = z Phi(z),  Phi(z) = (1 + erf(z / sqrt 2)) / 2
+ *     hard tanh   f = -1 below -1, z on [-1, 1], 1 above
  *
- * f is NN_SIGMOID, NN_TANH, NN_RELU, NN_LEAKY_RELU or NN_ELU (nn_act.h);
- * return 0 for any other value. */
-double ex_activation_slope(nn_activation f, double z)
+ * At hard tanh's kinks (z = -1 and z = 1) take the slope 0, as PyTorch does.
+ * softplus' must stay finite for any z: e^800 overflows.  f is one of the
+ * ex_activation values of ex02-backprop.h; return 0 for any other value. */
+double ex_activation_slope(ex_activation f, double z)
 {
     /* BEGIN SOLUTION */
-    double s;
+    /* sigma(z), on the side where exp cannot overflow */
+    double s = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
     switch (f) {
-    case NN_SIGMOID:
-        s = 1 / (1 + exp(-z));
-        return s * (1 - s);
-    case NN_TANH:
-        s = tanh(z);
-        return 1 - s * s;
-    case NN_RELU: return z > 0 ? 1 : 0;
-    case NN_LEAKY_RELU: return z > 0 ? 1 : NN_LEAKY_SLOPE;
-    case NN_ELU: return z > 0 ? 1 : exp(z);
+    case EX_SOFTPLUS: return s;
+    case EX_SILU: return s + z * s * (1 - s);
+    case EX_GELU: return 0.5 * (1 + erf(z / sqrt(2.0))) + z * exp(-0.5 * z * z) / sqrt(2 * acos(-1.0));
+    case EX_HARD_TANH: return z > -1 && z < 1 ? 1 : 0;
     default: return 0;
     }
     /* END SOLUTION */
 }
 
-/* ---- Exercise 2.2: the logistic-regression graph in reverse mode -----------------
- * Deck 001 cuts L = -y log p - (1 - y) log(1 - p), p = 1 / (1 + e^(-W X)) into
+/* ---- Exercise 2.2: reverse mode on a graph with two inputs --------------------
+ * The chapter runs deck 001's logistic-regression graph backwards: one input
+ * W, one fork (p feeds xi5 and xi6).  Do the same for a graph in which both
+ * inputs fork,
  *
- *     xi1 = -W X,  xi2 = e^xi1,  xi3 = 1 + xi2,  xi4 = 1 / xi3 = p,
- *     xi5 = log xi4,  xi6 = 1 - xi4,  xi7 = log xi6,  L = -y xi5 - (1 - y) xi7.
+ *     f(x1, x2) = log x1 + x1 x2 - sin x2,     x1 > 0:
  *
- * Evaluate the nodes forward (store L in *loss), then walk back from
- * dL/dL = 1 to dL/dW, multiplying by each node's local derivative; where p
- * feeds two nodes (xi5 and xi6), dL/dp is the sum of both paths.  At X = 3,
- * y = 1, W = 3 the deck gets |dL/dW| = 3.7018e-4; mind the sign. */
-double ex_logistic_gradient(double X, double y, double W, double *loss)
+ *     v1 = log x1,  v2 = x1 x2,  v3 = sin x2,  v4 = v1 + v2,  f = v4 - v3.
+ *
+ * Evaluate the nodes forward and return f; then one backward sweep from
+ * df/df = 1 gives both partial derivatives at once: store df/dx1 in grad[0]
+ * and df/dx2 in grad[1].  x1 feeds v1 and v2, x2 feeds v2 and v3: each
+ * input's adjoint is the sum over its children. */
+double ex_reverse_mode(double x1, double x2, double grad[2])
 {
     /* BEGIN SOLUTION */
-    double xi1 = -W * X, xi2 = exp(xi1), xi3 = 1 + xi2, xi4 = 1 / xi3;
-    double xi5 = log(xi4), xi6 = 1 - xi4, xi7 = log(xi6);
-    *loss = -y * xi5 - (1 - y) * xi7;
-    double bar5 = -y, bar7 = -(1 - y);
-    double bar6 = bar7 / xi6;
-    double bar4 = bar5 / xi4 - bar6;
-    double bar3 = bar4 * -1 / (xi3 * xi3);
-    double bar2 = bar3;
-    double bar1 = bar2 * xi2;
-    return bar1 * -X;
+    double v1 = log(x1), v2 = x1 * x2, v3 = sin(x2), v4 = v1 + v2, f = v4 - v3;
+    double bar4 = 1, bar3 = -1;
+    double bar1 = bar4, bar2 = bar4;
+    grad[0] = bar1 / x1 + bar2 * x2;
+    grad[1] = bar2 * x1 + bar3 * cos(x2);
+    return f;
     /* END SOLUTION */
 }
 
@@ -95,16 +93,24 @@ void ex_dense_backward(double *d_in, double *d_W, double *d_b, const double *d_o
     /* END SOLUTION */
 }
 
-/* ---- Exercise 2.4: counting parameters -------------------------------------------
- * Layer l has one weight from each of the n[l-1] units below to each of its
- * n[l] units, and one bias per unit.  Deck 001's 2-4-4-1 network has
- * 12 + 20 + 5 = 37.  Return the total for layer sizes n[0..L]. */
-long ex_count_parameters(int L, const int *n)
+/* ---- Exercise 2.4: counting the multiply-adds of a training step ----------------
+ * The chapter counts a network's parameters, n[l] (n[l-1] + 1) for layer l.
+ * Time goes to multiply-adds instead.  For a batch of B examples, layer l's
+ * forward pass z = W a + b costs B n[l] n[l-1] of them (the bias adds are
+ * not counted).  Its backward pass (your 2.3) costs the same again for dL/dW,
+ * and again for dL/d(in), except in layer 1, whose input is the data and
+ * needs no gradient.  Return the forward cost when training is 0, and the
+ * cost of forward plus backward when it is 1, for layer sizes n[0..L]. */
+long ex_count_multiply_adds(int L, const int *n, long B, int training)
 {
     /* BEGIN SOLUTION */
     long total = 0;
-    for (int l = 1; l <= L; l++)
-        total += (long)n[l] * (n[l - 1] + 1);
+    for (int l = 1; l <= L; l++) {
+        long layer = B * n[l] * (long)n[l - 1];
+        total += layer;
+        if (training)
+            total += l == 1 ? layer : 2 * layer;
+    }
     return total;
     /* END SOLUTION */
 }

@@ -1,79 +1,88 @@
-/* Chapter 3 exercises: Nesterov momentum, Adam's bias correction, clipping.
+/* Chapter 3 exercises: Nesterov in the look-ahead variable, AdamW, clipping by value.
  *
  * Replace each stub (the lines that call NN_TODO) with your code; the
  * comment above each function says what it must do.  Check your work with
  * `make check-ch03`, see a hint with `make hint EX=3.1`, and your score with
  * `make grade`.  Chapter 3 (chapters/03-optimizers/ch03-optimizers.c,
- * section 3) writes every optimizer of the decks in plain loops: read it
- * first, then write these without looking. */
+ * section 3) writes every optimizer of the decks in plain loops; these are
+ * the variations it leaves to you. */
 #include <math.h>
 
 #include "nnlab.h"
 #include "ex03-optimizers.h"
 
-/* ---- Exercise 3.1: one Nesterov step -----------------------------------------
- * Momentum takes the gradient where you are; Nesterov takes it where the
- * momentum is about to carry you, the look-ahead point W~ = W + alpha nu:
+/* ---- Exercise 3.1: Nesterov in the look-ahead variable -----------------------
+ * The chapter writes deck 001's Nesterov step, which takes the gradient at a
+ * point it never stores, the look-ahead point W~ = W + alpha nu:
  *
- *     W~ = W + alpha nu,   g = grad(W~),   nu = alpha nu - epsilon g,   W = W + nu.
+ *     g = grad(W + alpha nu),   nu = alpha nu - epsilon g,   W = W + nu.
  *
- * Fill lookahead[] with W~, call grad(lookahead, g, n, ctx) once, then
- * update nu and W in place. */
-void ex_nesterov_step(double *W, double *nu, double *lookahead, double *g, size_t n, double alpha,
-                      double epsilon, ex_gradient_fn grad, void *ctx)
+ * Libraries (torch, lib/optim.c) keep theta = W + alpha nu instead, so that
+ * the gradient is taken at the parameters they hold.  Derive the step in
+ * theta: with g the gradient at theta, find the new nu, then the new
+ * theta = W_new + alpha nu_new written with theta, nu_new and g only (W
+ * must disappear).  Update theta and nu in place. */
+void ex_nesterov_lookahead_step(double *theta, double *nu, const double *g, size_t n, double alpha,
+                                double epsilon)
 {
     /* BEGIN SOLUTION */
-    for (size_t i = 0; i < n; i++)
-        lookahead[i] = W[i] + alpha * nu[i];
-    grad(lookahead, g, n, ctx);
+    /* theta_new - theta = (W + nu_new + alpha nu_new) - (W + alpha nu)
+     *                   = alpha nu_new + (nu_new - alpha nu) = alpha nu_new - epsilon g. */
     for (size_t i = 0; i < n; i++) {
         nu[i] = alpha * nu[i] - epsilon * g[i];
-        W[i] += nu[i];
+        theta[i] += alpha * nu[i] - epsilon * g[i];
     }
     /* END SOLUTION */
 }
 
-/* ---- Exercise 3.2: Adam with bias correction ----------------------------------
- * m and v start at 0, so after t steps of a constant gradient g they hold
- * (1 - beta1^t) g and (1 - beta2^t) g^2: too small, by exactly the factors
- * the bias correction divides by.  For every i:
+/* ---- Exercise 3.2: AdamW, Adam with decoupled weight decay -------------------
+ * L2 regularisation adds lambda w to the gradient.  Inside Adam that term is
+ * then divided by sqrt(v^) like the rest, so weights with large gradients are
+ * hardly decayed at all.  AdamW (Loshchilov and Hutter) decouples the two:
+ * the decay shrinks w directly, and only the loss's gradient g feeds the
+ * moments.  With the chapter's Adam (m, v, bias correction m^ and v^), for
+ * every i, with w_i the value before the step:
  *
- *     m_i = beta1 m_i + (1 - beta1) g_i,        v_i = beta2 v_i + (1 - beta2) g_i^2,
- *     w_i = w_i - alpha m^_i / (sqrt(v^_i) + eps),
- *     with m^ = m / (1 - beta1^t) and v^ = v / (1 - beta2^t).
+ *     w_i = w_i - alpha lambda w_i - alpha m^_i / (sqrt(v^_i) + eps).
  *
- * t counts the steps, 1 for the first (pow(beta1, t) in math.h). */
-void ex_adam_step(double *w, double *m, double *v, const double *g, size_t n, long t, double alpha,
-                  double beta1, double beta2, double eps)
+ * m and v are updated from g alone; t counts the steps, 1 for the first. */
+void ex_adamw_step(double *w, double *m, double *v, const double *g, size_t n, long t, double alpha,
+                   double beta1, double beta2, double eps, double lambda)
 {
     /* BEGIN SOLUTION */
     double correction1 = 1 - pow(beta1, (double)t), correction2 = 1 - pow(beta2, (double)t);
     for (size_t i = 0; i < n; i++) {
         m[i] = beta1 * m[i] + (1 - beta1) * g[i];
         v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
-        w[i] -= alpha * (m[i] / correction1) / (sqrt(v[i] / correction2) + eps);
+        w[i] -= alpha * lambda * w[i] + alpha * (m[i] / correction1) / (sqrt(v[i] / correction2) + eps);
     }
     /* END SOLUTION */
 }
 
-/* ---- Exercise 3.3: clipping the gradient by its norm --------------------------
- * Exploding gradients make cliffs in the loss; one step off a cliff can throw
- * the weights far away.  Deck 001's remedy keeps the direction and limits the
- * length: with ||g|| = sqrt(sum_i g_i^2),
+/* ---- Exercise 3.3: clipping the gradient by value ----------------------------
+ * The chapter clips by norm: the step keeps its direction and loses its
+ * excess length.  The other remedy in use (Keras' clipvalue,
+ * torch.nn.utils.clip_grad_value_) clips every component on its own into
+ * [-c, c]:
  *
- *     if ||g|| > u:   g = g u / ||g||.
+ *     g_i = min(max(g_i, -c), c).
  *
- * Return ||g|| as it was before clipping (training logs print it). */
-double ex_clip_by_norm(double *g, size_t n, double u)
+ * It is cheaper and bounds each weight's step, but it turns the step: a
+ * gradient (10, 1) clipped at c = 1 becomes (1, 1), at 45 degrees.  Return
+ * how many components were changed (a component exactly at +-c is not). */
+long ex_clip_by_value(double *g, size_t n, double c)
 {
     /* BEGIN SOLUTION */
-    double norm = 0;
-    for (size_t i = 0; i < n; i++)
-        norm += g[i] * g[i];
-    norm = sqrt(norm);
-    if (norm > u)
-        for (size_t i = 0; i < n; i++)
-            g[i] *= u / norm;
-    return norm;
+    long clipped = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (g[i] > c) {
+            g[i] = c;
+            clipped++;
+        } else if (g[i] < -c) {
+            g[i] = -c;
+            clipped++;
+        }
+    }
+    return clipped;
     /* END SOLUTION */
 }

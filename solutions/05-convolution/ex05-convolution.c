@@ -1,44 +1,55 @@
-/* Chapter 5 exercises: output size, a strided padded convolution, the input
- * gradient.
+/* Chapter 5 exercises: the output size, the convolution and its input
+ * gradient, all three with a dilated (atrous) filter.
  *
  * Replace each stub (the lines that call NN_TODO) with your code; the
  * comment above each function says what it must do.  Check your work with
  * `make check-ch05`, see a hint with `make hint EX=5.2`, and your score with
- * `make grade`. */
+ * `make grade`.
+ *
+ * The chapter writes the strided, zero-padded convolution with a dense
+ * filter.  A dilated filter (dilation D >= 1) spreads its F x F taps D pixels
+ * apart: tap (u, v) reads the pixel (u D, v D) from the window's corner, so
+ * the filter covers an extent of D (F - 1) + 1 pixels with the same F^2
+ * weights.  D = 1 is the chapter's convolution.  Stacked dilated layers see
+ * a wide context cheaply (WaveNet, DeepLab). */
 #include "nnlab.h"
 #include "ex05-convolution.h"
 
-/* ---- Exercise 5.1: the output size -------------------------------------------
- * Deck 002: W2 = (W - F + 2P)/S + 1.  A 7x7 input and a 3x3 filter give 5 with
- * stride 1 and 3 with stride 2.  When (W - F + 2P) is not a multiple of S,
- * round down (a step that would leave the padded input is not taken).
- * Return 0 for impossible sizes: W < 1, F < 1, S < 1, P < 0, or F > W + 2P. */
-int ex_conv_output_size(int W, int F, int S, int P)
+/* ---- Exercise 5.1: the output size with dilation ------------------------------
+ * Deck 002's W2 = (W - F + 2P)/S + 1 counts where a filter of extent F fits
+ * on the padded input.  A dilated filter has extent E = D (F - 1) + 1: use E
+ * for F.  When the stride does not divide the remainder, round down.
+ * Return 0 for impossible sizes: W < 1, F < 1, S < 1, P < 0, D < 1, or an
+ * extent E larger than W + 2P. */
+int ex_conv_output_size(int W, int F, int S, int P, int D)
 {
     /* BEGIN SOLUTION */
-    if (W < 1 || F < 1 || S < 1 || P < 0 || F > W + 2 * P)
+    if (W < 1 || F < 1 || S < 1 || P < 0 || D < 1)
         return 0;
-    return (W - F + 2 * P) / S + 1;
+    int extent = D * (F - 1) + 1;
+    if (extent > W + 2 * P)
+        return 0;
+    return (W - extent + 2 * P) / S + 1;
     /* END SOLUTION */
 }
 
-/* ---- Exercise 5.2: a strided, zero-padded convolution ------------------------
- * For every output position (i, j), 0 <= i < H2, 0 <= j < W2, lay the filter
- * on the padded image with its top-left corner at (i S - P, j S - P), multiply
- * pointwise, add the products and the bias:
- *     out[i W2 + j] = b + sum_{u,v < F} in[(i S + u - P) W + (j S + v - P)] k[u F + v]
+/* ---- Exercise 5.2: a dilated, strided, zero-padded convolution ---------------
+ * For every output position (i, j), 0 <= i < H2, 0 <= j < W2, the window's
+ * corner is at (i S - P, j S - P) on the image and tap (u, v) reads D u rows
+ * and D v columns further:
+ *     out[i W2 + j] = b + sum_{u,v < F} in[(i S + u D - P) W + (j S + v D - P)] k[u F + v]
  * where a position outside the image counts as 0 (zero padding). */
 void ex_conv2d(double *out, const double *in, int H, int W, const double *k, int F, int S, int P,
-               double b)
+               int D, double b)
 {
     /* BEGIN SOLUTION */
-    int H2 = ex_conv_output_size(H, F, S, P), W2 = ex_conv_output_size(W, F, S, P);
+    int H2 = ex_conv_output_size(H, F, S, P, D), W2 = ex_conv_output_size(W, F, S, P, D);
     for (int i = 0; i < H2; i++)
         for (int j = 0; j < W2; j++) {
             double sum = b;
             for (int u = 0; u < F; u++)
                 for (int v = 0; v < F; v++) {
-                    int row = i * S + u - P, col = j * S + v - P;
+                    int row = i * S + u * D - P, col = j * S + v * D - P;
                     if (row >= 0 && row < H && col >= 0 && col < W)
                         sum += in[row * W + col] * k[u * F + v];
                 }
@@ -47,23 +58,22 @@ void ex_conv2d(double *out, const double *in, int H, int W, const double *k, int
     /* END SOLUTION */
 }
 
-/* ---- Exercise 5.3: the input gradient ----------------------------------------
- * In the forward pass, pixel (i S + u - P, j S + v - P) was multiplied by
- * k[u][v] and added to out[i][j].  So (deck 004, dz/da = w) each such pixel
- * receives d_out[i][j] k[u][v]: loop over the same (i, j, u, v) as the
- * forward pass and ADD d_out[i W2 + j] * k[u F + v] to d_in at that pixel
- * (skip padding positions).  A pixel covered by several windows collects
- * several contributions. */
+/* ---- Exercise 5.3: the input gradient of the dilated convolution -------------
+ * Given d_out = dL/d out (H2, W2), ADD dL/d in (H, W) into d_in: every pixel
+ * collects the contributions of all the (output, tap) pairs that read it in
+ * the forward pass of 5.2 (padding positions receive nothing).  With
+ * dilation a pixel is read by fewer taps of one window, but by as many
+ * windows in all. */
 void ex_conv2d_input_grad(double *d_in, const double *d_out, int H, int W, const double *k, int F,
-                          int S, int P)
+                          int S, int P, int D)
 {
     /* BEGIN SOLUTION */
-    int H2 = ex_conv_output_size(H, F, S, P), W2 = ex_conv_output_size(W, F, S, P);
+    int H2 = ex_conv_output_size(H, F, S, P, D), W2 = ex_conv_output_size(W, F, S, P, D);
     for (int i = 0; i < H2; i++)
         for (int j = 0; j < W2; j++)
             for (int u = 0; u < F; u++)
                 for (int v = 0; v < F; v++) {
-                    int row = i * S + u - P, col = j * S + v - P;
+                    int row = i * S + u * D - P, col = j * S + v * D - P;
                     if (row >= 0 && row < H && col >= 0 && col < W)
                         d_in[row * W + col] += d_out[i * W2 + j] * k[u * F + v];
                 }
