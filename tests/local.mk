@@ -37,3 +37,7 @@ EXTRA_DIST += tests/chapter-run-lib.sh
 MODEL_TESTS = tests/lib/test-model
 check_PROGRAMS += $(MODEL_TESTS)
 TESTS += $(MODEL_TESTS)
+## nn_claim and check_claims (a claim is a test): a demo chapter and its test.
+check_PROGRAMS += tests/lib/claim-demo
+dist_check_SCRIPTS += tests/lib/test-claim.sh
+TESTS += tests/lib/test-claim.sh
