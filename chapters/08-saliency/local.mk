@@ -19,3 +19,7 @@ EXTRA_DIST += tests/ch08/test-ch08-run.sh tests/ch08/test-ref-current.sh \
 check-ch08-saliency: ch08-saliency tests/ch08/test-ch08-units
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(CH08_TESTS)'
 .PHONY: check-ch08-saliency
+
+## Graded exercises (doc/EXERCISES.md): solutions/08-saliency, generated
+## exercises/08-saliency, tests/exercises/08-saliency.c.
+EXERCISE_DIRS += exercises/08-saliency
