@@ -614,8 +614,9 @@ static void ig_map(nn_model *m, float *map, const float *x, int c, int steps)
  * rectified outputs of the last convolution (the ReLU that follows it,
  * when one does, as in the paper's VGG), and dS_c/dA^k comes from the same
  * backward pass as section 3, read at that layer (nn_model_output_grad).
- * The map is coarse (7 x 7 cells for the default network), but it is class
- * specific and cheap. */
+ * The map is coarse (14 x 14 cells for the default network, whose last
+ * convolution comes before its last pooling), but it is class specific and
+ * cheap: one backward pass. */
 static int gradcam_layer(const nn_model *m)
 {
     int l = nn_model_last_conv(m);
@@ -928,7 +929,8 @@ static void figure_maps(const data_sets *d, const float *shown, const int *pred,
         for (int s = 0; s < n_shown; s++)
             overlay_block(f, shown + s * D, maps[k] + s * P, H, W, scale[k]);
     nn_fig_cmd(&fig, "set multiplot layout %d,%d title 'saliency maps: red supports the class, blue opposes it "
-                     "(opacity sqrt(|M|/max), one scale per row)' noenhanced margins 0.02,0.98,0.02,0.94 spacing 0.01,0.035",
+                     "(opacity sqrt(|M|/max), one scale per row)' noenhanced margins 0.02,0.98,0.02,0.94 "
+                     "spacing 0.01,0.035",
                N_METHODS + 1, n_shown);
     nn_fig_cmd(&fig, "unset xtics\nunset ytics\nunset grid\nunset key\nunset colorbox\nset size ratio -1");
     nn_fig_cmd(&fig, "set xrange [-0.5:%g]\nset yrange [%g:-0.5]", W - 0.5, H - 0.5);
@@ -1580,7 +1582,8 @@ static int run(const options *o, const nn_common *common)
     }
 
     /* ---- 10. class models ---- */
-    nn_say("\n10. Class model visualisation (Simonyan et al. 2014): gradient ascent, %d steps, eta %g, lambda %g\n", CM_STEPS, CM_ETA, CM_LAMBDA);
+    nn_say("\n10. Class model visualisation (Simonyan et al. 2014): gradient ascent, %d steps, eta %g, lambda %g\n",
+           CM_STEPS, CM_ETA, CM_LAMBDA);
     {
         float *imgs = nn_floats((size_t)d.classes * D), *show = nn_floats((size_t)d.classes * P);
         char titles[16][64];

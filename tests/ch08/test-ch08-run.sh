@@ -40,7 +40,7 @@ grep '^claim ' "$out/summary.txt" | cmp -s - "$out/claims-1.txt"
 check "same seed, same claims" $?
 
 # --load explains the saved model: the same accuracy, and it says it loaded.
-"$prog" --out "$out/load" $small --seed 1 --load "$out/model.nnm" > "$out/load.txt" 2> "$out/load-err.txt"
+"$prog" --out "$out/load" --train 200 --test 200 --faith-images 2 --samples 2 --epochs 1 --seed 1 --load "$out/model.nnm" > "$out/load.txt" 2> "$out/load-err.txt"
 status=$?
 acc1=$(sed -n 's/.*test accuracy \([0-9.]*\)%.*/\1/p' "$out/summary.txt" | head -n 1)
 acc2=$(sed -n 's/.*test accuracy \([0-9.]*\)%.*/\1/p' "$out/load.txt" | head -n 1)

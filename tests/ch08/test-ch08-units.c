@@ -387,7 +387,8 @@ static void metric_checks(void)
     for (int q = 0; q < RP / 2; q++)
         for (int ch = 0; ch < RC; ch++)
             half[ch * RP + order[q]] = 0;
-    nn_is_close(del[T / 2], class_probability(m, half, RCLASS), 1e-12, 0, "halfway: the first half of the order deleted");
+    nn_is_close(del[T / 2], class_probability(m, half, RCLASS), 1e-12, 0,
+                "halfway: the first half of the order deleted");
     nn_model_free(m);
 }
 

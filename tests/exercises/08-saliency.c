@@ -170,7 +170,8 @@ static void ex_8_3(void)
         want[i] = a[i] * x[i] * ax * (M + 1) / M;
     double gap = ex_integrated_gradients(attr, a, x, zero, N, M);
     nn_ex_note("F(x) = (a . x)^2, baseline 0, m = 7 steps");
-    nn_ex_close_doubles(attr, want, N, 1e-12, 1e-14, "linear path, baseline 0: attributions a_i x_i (a . x) (m + 1) / m");
+    nn_ex_close_doubles(attr, want, N, 1e-12, 1e-14,
+                        "linear path, baseline 0: attributions a_i x_i (a . x) (m + 1) / m");
 
     double ab = dot(a, base, N), adiff = ax - ab;
     double attr2[N] = {0};
@@ -269,7 +270,8 @@ static void ex_8_5(void)
     for (int t = 0; t < T; t++)
         area += 0.5 * (p[t] + p[t + 1]) / T;
     nn_ex_note("16 pixels, 8 steps (2 pixels each), map with ties at 0.25 (lower index first)");
-    nn_ex_close(ex_deletion_auc(&r.net, xr, map, T), area, 1e-12, 0, "a random image and map match the curve computed here");
+    nn_ex_close(ex_deletion_auc(&r.net, xr, map, T), area, 1e-12, 0,
+                "a random image and map match the curve computed here");
 }
 
 int main(void)
