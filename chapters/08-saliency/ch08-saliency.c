@@ -494,7 +494,10 @@ static void gradient_x_input_map(nn_model *m, float *map, const float *x, int c)
  *
  * with sigma a fraction (10 to 20 % in the paper) of the image's range
  * max x - min x, and M the map of section 3.  The noise draws come from the
- * kit's generator, seeded per run, so the same seed gives the same map. */
+ * kit's generator, seeded per run, so the same seed gives the same map.
+ * The run measures the roughness of both maps, the total variation
+ * sum |M_ij - M_i,j+1| + |M_ij - M_i+1,j| over the total |M| (claim
+ * smoothgrad-smoother). */
 static void smoothgrad_map(nn_model *m, float *map, const float *x, int c, int samples, double noise, nn_rng *rng)
 {
     int C, H, W;
@@ -546,7 +549,8 @@ static void smoothgrad_map(nn_model *m, float *map, const float *x, int c, int s
  * and completeness then holds only approximately: the gap
  *     |sum_q IG_q - (S_c(x) - S_c(x'))| / |S_c(x) - S_c(x')|
  * measures the error of the sum, and shrinks as m grows (the paper: 20 to
- * 300 steps, "within 5%").  The m points are one batch of gradients. */
+ * 300 steps, "within 5%"; claim ig-completeness).  The m points are one
+ * batch of gradients. */
 
 /* attr (C, H, W); returns sum_q attr_q. */
 static double integrated_gradients(nn_model *m, float *attr, const float *x, const float *baseline, int c, int steps)
@@ -716,7 +720,17 @@ static void explain(nn_model *m, method k, float *map, const float *x, int c, co
  * (a black background has many) keep reading order, so the curve is
  * reproducible.  The fill 0 is the "no ink" of Fashion-MNIST, the same as
  * the Integrated Gradients baseline and the zero fill of occlusion: the
- * metric is kinder to methods that share its notion of absence. */
+ * metric is kinder to methods that share its notion of absence.
+ *
+ * What the run shows (claims faithful-beats-random and
+ * gradient-less-faithful, checked over seeds): occlusion, gradient x input
+ * and Integrated Gradients delete faster and insert faster than a random
+ * order; the plain gradient deletes less effectively than Integrated
+ * Gradients.  The reason is in the maps of section 3: |dS/dx| is large on
+ * the black background too (a pixel that is 0 could still change the
+ * score), but deleting a pixel that is already 0 changes nothing.  The
+ * metric asks "which pixels carry the evidence", the gradient answers
+ * "which pixels would matter if they changed": two different questions. */
 typedef struct {
     float value;
     int index;
@@ -803,7 +817,16 @@ static double area_under(const double *y, int T)
  * between the original map and the new one, on absolute values (as the
  * paper does): rho = 1 means the same ordering of pixels, 0 unrelated.
  * Spearman's rho is Pearson's correlation of the ranks; tied values share
- * the mean of their ranks. */
+ * the mean of their ranks.
+ *
+ * What the run shows (claims gradient-changes and gxi-survives): the plain
+ * gradient and Grad-CAM lose their ordering once the layers are
+ * randomised; gradient x input and Integrated Gradients keep much of it,
+ * because both multiply by x - 0: the black background is 0 in every
+ * model, and the garment's outline survives any weights.  A high rho here
+ * is a warning, not a virtue: that part of the map comes from the image,
+ * not from what the network learned.  (Adebayo et al. name the confound: a
+ * map multiplied by the input inherits the input's structure.) */
 static void ranks_of(double *rank, const float *v, int n)
 {
     ranked *r = malloc(sizeof *r * (size_t)n);
@@ -1074,6 +1097,27 @@ static void figure_images(const char *name, const char *title, const float *imag
     if (nn_fig_end(&fig) != NN_OK)
         nn_die_last();
 }
+
+/* ======================================================================
+ * Section 9. Adversarial examples (deck 004; Goodfellow et al. 2015)
+ * ======================================================================
+ *
+ * The input gradient of the LOSS says how to change the image to make the
+ * network wrong.  Deck 004 ("Add Data: Adversarial Training") writes the
+ * fast gradient sign method,
+ *
+ *     x_adv = x + epsilon sign(grad_x J(theta, x, y)),
+ *
+ * computed by fgsm() above (section 1, because training needs it too) with
+ * a clip to [0, 1].  Every pixel moves by at most epsilon, a change a person
+ * hardly sees at epsilon = 0.1 on Fashion-MNIST, yet the accuracy falls far.
+ * Goodfellow et al.'s explanation is linearity: for a linear score w . x the
+ * step changes the score by epsilon ||w||_1, which grows with the number of
+ * pixels, however small epsilon is.  Their remedy, adversarial training,
+ * trains on FGSM images made with the current weights alongside the clean
+ * ones (train() with adv_eps > 0).  The run measures the test accuracy of
+ * both networks against epsilon, each attacked with its own gradients
+ * (claims fgsm-breaks and adversarial-training-helps). */
 
 /* ---- The run ------------------------------------------------------------------- */
 typedef struct {
@@ -1488,10 +1532,11 @@ static int run(const options *o, const nn_common *common)
             nn_say("\n");
         }
         int full = n_stages - 2;   /* every weighted layer randomised */
-        nn_claim(rho[full][M_GRAD_X_INPUT] > rho[full][M_GRADIENT], "gxi-survives",
-                 "with every layer randomised, gradient x input still correlates with its original map (rho %.2f) "
-                 "more than the plain gradient does (rho %.2f): multiplying by the image keeps the image",
-                 rho[full][M_GRAD_X_INPUT], rho[full][M_GRADIENT]);
+        nn_claim(rho[full][M_GRAD_X_INPUT] > rho[full][M_GRADIENT] && rho[full][M_IG] > rho[full][M_GRADIENT],
+                 "gxi-survives",
+                 "with every layer randomised, gradient x input and Integrated Gradients still correlate with their "
+                 "original maps (rho %.2f and %.2f) more than the plain gradient does (rho %.2f): multiplying by "
+                 "the image keeps the image", rho[full][M_GRAD_X_INPUT], rho[full][M_IG], rho[full][M_GRADIENT]);
         nn_claim(rho[full][M_GRADIENT] < 0.5 && rho[full][M_GRADCAM] < 0.5, "gradient-changes",
                  "the plain gradient and Grad-CAM fail to survive the randomisation of every layer "
                  "(rho %.2f and %.2f): they depend on the weights", rho[full][M_GRADIENT], rho[full][M_GRADCAM]);
