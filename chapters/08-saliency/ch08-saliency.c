@@ -8,6 +8,7 @@
  * several more.  A saliency map assigns each pixel a number, its importance
  * for the class score; the methods differ in what "importance" means:
  *
+ *   section 1  the data and the network to explain (loaded, or trained here)
  *   section 2  occlusion: hide a patch, watch the probability fall
  *              (Zeiler and Fergus, "Visualizing and Understanding
  *              Convolutional Networks", ECCV 2014)
@@ -50,7 +51,7 @@
  *
  * The network.  --load FILE explains a model saved by `ch07-cnn --save FILE`
  * (doc/MODEL-FORMAT.md); without it, section 1 trains a small CNN on a
- * Fashion-MNIST subset in a few seconds, and says so.  Every method here
+ * Fashion-MNIST subset, quickly, and says so.  Every method here
  * only needs the network's forward pass, its backward pass to the input and
  * (Grad-CAM) one layer's activations and their gradient: the lib's nn_model
  * gives all three for any architecture.
@@ -1133,7 +1134,6 @@ typedef struct {
 static int pick_images(nn_model *m, const data_sets *d, int *picked, int want)
 {
     int K = nn_model_classes(m), n = 0;
-    size_t D = (size_t)d->test.d;
     float *logits = nn_floats((size_t)d->test.n * K);
     logits_of(m, logits, d->test.x, d->test.n);
     int taken[256] = {0};
@@ -1148,15 +1148,13 @@ static int pick_images(nn_model *m, const data_sets *d, int *picked, int want)
             picked[n++] = i;
             taken[y] = 1;
         }
-    (void)D;
     free(logits);
     return n;
 }
 
-static nn_model *get_model(const options *o, const data_sets *d, nn_rng *rng, int *trained_here)
+static nn_model *get_model(const options *o, const data_sets *d, nn_rng *rng)
 {
     nn_model *m;
-    *trained_here = 0;
     if (o->load) {
         m = nn_model_load(o->load, BATCH);
         if (!m)
@@ -1179,7 +1177,6 @@ static nn_model *get_model(const options *o, const data_sets *d, nn_rng *rng, in
     train_config tc = {o->epochs, 32, 0.002, 0};
     nn_say("   no --load: training a small CNN here (%d images, %d epochs, Adam): %s\n", d->train.n, o->epochs, arch);
     train(m, &d->train, d->train.y, &tc, rng);
-    *trained_here = 1;
     return m;
 }
 
@@ -1216,8 +1213,7 @@ static int run(const options *o, const nn_common *common)
     size_t D = (size_t)d.test.d, P = (size_t)d.H * d.W;
     nn_say("\n1. The data and the network\n   %s: %d training and %d test images of %d x %d x %d\n",
            d.fashion ? "Fashion-MNIST" : "8x8 digits (Fashion-MNIST missing)", d.train.n, d.test.n, d.C, d.H, d.W);
-    int trained_here;
-    nn_model *m = get_model(o, &d, &rng, &trained_here);
+    nn_model *m = get_model(o, &d, &rng);
     if (o->save) {
         if (nn_model_save(m, o->save) != NN_OK)
             nn_die_last();
@@ -1664,7 +1660,6 @@ static int run(const options *o, const nn_common *common)
     nn_model_free(m);
     free_data(&d);
     nn_conv_free_workspace();
-    (void)trained_here;
     return 0;
 }
 
@@ -1676,21 +1671,21 @@ int main(int argc, char **argv)
         NN_OPT_STRING("load", "FILE", "explain the model in FILE (saved by ch07-cnn --save); default: train one",
                       &o.load),
         NN_OPT_STRING("save", "FILE", "save the model explained here to FILE", &o.save),
-        NN_OPT_INT("train", "N", "training images when a model is trained here (default 3000)", &o.n_train, 100,
+        NN_OPT_INT("train", "N", "training images when a model is trained here", &o.n_train, 100,
                    60000),
-        NN_OPT_INT("test", "N", "test images for accuracies (default 500)", &o.n_test, 20, 10000),
-        NN_OPT_INT("epochs", "N", "training epochs (default 3)", &o.epochs, 1, 100),
-        NN_OPT_INT("images", "N", "test images whose maps are shown (default 4)", &o.shown, 1, N_SHOWN_MAX),
-        NN_OPT_INT("faith-images", "N", "test images in the deletion/insertion curves (default 40)", &o.faith_images,
+        NN_OPT_INT("test", "N", "test images for accuracies", &o.n_test, 20, 10000),
+        NN_OPT_INT("epochs", "N", "training epochs", &o.epochs, 1, 100),
+        NN_OPT_INT("images", "N", "test images whose maps are shown", &o.shown, 1, N_SHOWN_MAX),
+        NN_OPT_INT("faith-images", "N", "test images in the deletion/insertion curves", &o.faith_images,
                    1, 1000),
-        NN_OPT_INT("patch", "P", "occlusion patch side in pixels (default 4)", &o.patch, 1, MAX_SIDE),
-        NN_OPT_INT("stride", "S", "occlusion stride in pixels (default 2)", &o.stride, 1, MAX_SIDE),
-        NN_OPT_CHOICE("fill", "KIND", "occlusion fill: zero, mean or blur (default zero)", &o.fill, fill_names),
-        NN_OPT_INT("samples", "N", "SmoothGrad noisy copies (default 16)", &o.samples, 1, 1000),
-        NN_OPT_DOUBLE("noise", "SIGMA", "SmoothGrad noise, a fraction of the pixel range (default 0.15)", &o.noise, 0,
+        NN_OPT_INT("patch", "P", "occlusion patch side in pixels", &o.patch, 1, MAX_SIDE),
+        NN_OPT_INT("stride", "S", "occlusion stride in pixels", &o.stride, 1, MAX_SIDE),
+        NN_OPT_CHOICE("fill", "KIND", "occlusion fill: zero, the training mean, or a blurred copy", &o.fill, fill_names),
+        NN_OPT_INT("samples", "N", "SmoothGrad noisy copies", &o.samples, 1, 1000),
+        NN_OPT_DOUBLE("noise", "SIGMA", "SmoothGrad noise, a fraction of the pixel range", &o.noise, 0,
                       1),
-        NN_OPT_INT("steps", "M", "Integrated Gradients steps (default 32)", &o.steps, 1, 1024),
-        NN_OPT_DOUBLE("epsilon", "EPS", "FGSM epsilon for examples and adversarial training, 0.001..1 (default 0.1)",
+        NN_OPT_INT("steps", "M", "Integrated Gradients steps", &o.steps, 1, 1024),
+        NN_OPT_DOUBLE("epsilon", "EPS", "FGSM epsilon for examples and adversarial training",
                       &o.epsilon, 0.001, 1),
         NN_OPT_END};
     nn_common common;
