@@ -617,15 +617,18 @@ static void ig_map(nn_model *m, float *map, const float *x, int c, int steps)
  * image (nearest neighbour: pixel (i, j) takes map cell (i h / H, j w / W),
  * rounded down, as PyTorch's 'nearest' does).  The maps A^k are the
  * rectified outputs of the last convolution (the ReLU that follows it,
- * when one does, as in the paper's VGG), and dS_c/dA^k comes from the same
- * backward pass as section 3, read at that layer (nn_model_output_grad).
+ * after a batch norm if there is one, as in the paper's VGG and in chapter
+ * 7's network), and dS_c/dA^k comes from the same backward pass as
+ * section 3, read at that layer (nn_model_output_grad).
  * The map is coarse (14 x 14 cells for the default network, whose last
  * convolution comes before its last pooling), but it is class specific and
  * cheap: one backward pass. */
 static int gradcam_layer(const nn_model *m)
 {
-    int l = nn_model_last_conv(m);
-    if (l >= 0 && l + 1 < nn_model_layer_count(m) && nn_model_layer(m, l + 1).kind == NN_LAYER_RELU)
+    int l = nn_model_last_conv(m), n = nn_model_layer_count(m);
+    if (l >= 0 && l + 1 < n && nn_model_layer(m, l + 1).kind == NN_LAYER_BN)
+        l++;                                   /* conv bn relu: normalised, then rectified */
+    if (l >= 0 && l + 1 < n && nn_model_layer(m, l + 1).kind == NN_LAYER_RELU)
         l++;
     return l;
 }
