@@ -117,6 +117,13 @@ static void against_torch(void)
                 TORCH_ATOL, "torch: S_c(x) - S_c(baseline)");
     nn_is_int(gradcam_layer(m), 5, "Grad-CAM reads the ReLU after the last convolution (layer 5)");
     nn_is_int(gradcam_map(m, map, coarse, x, RCLASS), NN_OK, "Grad-CAM runs");
+    nn_model *bn = nn_model_new("conv:2:3:1:1 relu conv:2:3:1:1 bn relu dense:3", 1, 6, 6, 2);
+    nn_is_int(gradcam_layer(bn), 4, "after conv, bn, relu Grad-CAM reads the relu (layer 4)");
+    nn_model_free(bn);
+    nn_model *flat = nn_model_new("dense:4 relu dense:3", 1, 6, 6, 2);
+    float flat_x[36] = {0}, flat_map[36];
+    nn_is_int(gradcam_map(flat, flat_map, NULL, flat_x, 0), NN_ERR, "Grad-CAM without a convolution is refused");
+    nn_model_free(flat);
     const float *want_coarse = want("gradcam_coarse", 16);
     int zeros = 0, positives = 0;
     for (int q = 0; q < 16; q++) {
