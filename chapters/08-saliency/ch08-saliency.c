@@ -1318,7 +1318,7 @@ static int run(const options *o, const nn_common *common)
                  "the input gradient from one backward pass agrees with central differences at %d of 16 pixels",
                  agree);
         /* Score versus probability: the softmax saturates. */
-        double p = class_probability(m, x, cls[0]);
+        double p = class_probability(m, shown, cls[0]);
         nn_say("   for this image P(class) = %.4f: the probability's gradient carries the factor P (1 - P) and\n"
                "   the other classes' gradients; the score's gradient is what supports the class alone\n", p);
         free(x); free(g); free(absg); free(order);
