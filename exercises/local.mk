@@ -72,6 +72,8 @@ check-ch05:
 	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=05
 check-ch06:
 	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=06
+check-ch08:
+	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=08
 check-chapter: lib/libnnlab.a kit-location
 	@tests=; for c in $(EXERCISE_DIRS); do case $$c in exercises/$(CH)-*) \
 	  tests="$$tests $$c.student.ex $$c.solution.ex $$c.teeth.ex";; \
@@ -155,5 +157,5 @@ clean-local: clean-grading
 clean-grading:
 	rm -rf exercises/stubs exercises/*.d $(GRADE_DIR) grades $(PACKAGE)-$(VERSION)-student.tar.gz
 .PHONY: totals new-exercise gradescope kit-location ex-always exercises check-chapter check-ch01 check-ch02 check-ch03 check-ch04 \
-	check-ch05 check-ch06 grade progress hint grade-class dist-student dist-solutions \
+	check-ch05 check-ch06 check-ch08 grade progress hint grade-class dist-student dist-solutions \
 	clean-grading
