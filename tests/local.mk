@@ -33,3 +33,15 @@ CORE_SHELL_TESTS = tests/lib/test-tap.sh tests/lib/test-cli.sh tests/lib/test-fi
 dist_check_SCRIPTS = $(CORE_SHELL_TESTS)
 TESTS += $(CORE_SHELL_TESTS)
 EXTRA_DIST += tests/chapter-run-lib.sh
+
+## Chapter 7's reference checks (branch ch07ref; the chapter's own rules are
+## in chapters/07-cnn/local.mk).  test-netcount: lib/netcount.c against
+## hand-worked layers, LeNet-5 1998, deck 004's table and torchvision
+## (tests/ch07/torchvision_counts.txt; regenerate with
+## /usr/bin/python3 tests/ch07/torchvision_counts.py > tests/ch07/torchvision_counts.txt).
+## test-ref-current.sh: the committed reference files are what their scripts write.
+CH07_REF_TESTS = tests/ch07/test-netcount tests/ch07/test-ref-current.sh
+check_PROGRAMS += tests/ch07/test-netcount
+EXTRA_DIST += tests/ch07/torchvision_counts.py tests/ch07/torchvision_counts.txt \
+	tests/ch07/test-ref-current.sh
+TESTS += $(CH07_REF_TESTS)
