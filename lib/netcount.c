@@ -628,8 +628,146 @@ static void resnet(strbuf *s, int groups, int width_per_group, int conv_bias, in
     add(s, "gap flatten dense:1000");
 }
 
+/* Inception v3 (Szegedy et al. 2016) as torchvision and Keras build it, on
+ * 299x299: every convolution is conv (no bias) + batch norm + ReLU, and each
+ * "mixed" block a cat{} of branches.  Keras's batch norms have no gamma
+ * (scale=False): bn is then "bn:noscale". */
+static void inception_conv(strbuf *s, const char *bn, int K, const char *F, const char *SP)
+{
+    add(s, "conv:%d:%s%s:nobias %s relu", K, F, SP, bn);
+}
+
+static void inception3(strbuf *s, const char *bn)
+{
+    inception_conv(s, bn, 32, "3", ":2");
+    inception_conv(s, bn, 32, "3", "");
+    inception_conv(s, bn, 64, "3", ":1:1");
+    add(s, "maxpool:3:2");
+    inception_conv(s, bn, 80, "1", "");
+    inception_conv(s, bn, 192, "3", "");
+    add(s, "maxpool:3:2");
+    /* Mixed_5b..5d (InceptionA): 1x1 | 1x1 5x5 | 1x1 3x3 3x3 | avgpool 1x1 */
+    const int pool_features[3] = {32, 64, 64};
+    for (int i = 0; i < 3; i++) {
+        add(s, "cat{");
+        inception_conv(s, bn, 64, "1", "");
+        add(s, "|");
+        inception_conv(s, bn, 48, "1", "");
+        inception_conv(s, bn, 64, "5", ":1:2");
+        add(s, "|");
+        inception_conv(s, bn, 64, "1", "");
+        inception_conv(s, bn, 96, "3", ":1:1");
+        inception_conv(s, bn, 96, "3", ":1:1");
+        add(s, "| avgpool:3:1:1");
+        inception_conv(s, bn, pool_features[i], "1", "");
+        add(s, "}");
+    }
+    /* Mixed_6a (InceptionB): the grid 35 -> 17 */
+    add(s, "cat{");
+    inception_conv(s, bn, 384, "3", ":2");
+    add(s, "|");
+    inception_conv(s, bn, 64, "1", "");
+    inception_conv(s, bn, 96, "3", ":1:1");
+    inception_conv(s, bn, 96, "3", ":2");
+    add(s, "| maxpool:3:2 }");
+    /* Mixed_6b..6e (InceptionC): 7x7 factorised into 1x7 and 7x1 */
+    const int c7s[4] = {128, 160, 160, 192};
+    for (int i = 0; i < 4; i++) {
+        int c7 = c7s[i];
+        add(s, "cat{");
+        inception_conv(s, bn, 192, "1", "");
+        add(s, "|");
+        inception_conv(s, bn, c7, "1", "");
+        inception_conv(s, bn, c7, "1x7", ":1:0x3");
+        inception_conv(s, bn, 192, "7x1", ":1:3x0");
+        add(s, "|");
+        inception_conv(s, bn, c7, "1", "");
+        inception_conv(s, bn, c7, "7x1", ":1:3x0");
+        inception_conv(s, bn, c7, "1x7", ":1:0x3");
+        inception_conv(s, bn, c7, "7x1", ":1:3x0");
+        inception_conv(s, bn, 192, "1x7", ":1:0x3");
+        add(s, "| avgpool:3:1:1");
+        inception_conv(s, bn, 192, "1", "");
+        add(s, "}");
+    }
+    /* Mixed_7a (InceptionD): 17 -> 8 */
+    add(s, "cat{");
+    inception_conv(s, bn, 192, "1", "");
+    inception_conv(s, bn, 320, "3", ":2");
+    add(s, "|");
+    inception_conv(s, bn, 192, "1", "");
+    inception_conv(s, bn, 192, "1x7", ":1:0x3");
+    inception_conv(s, bn, 192, "7x1", ":1:3x0");
+    inception_conv(s, bn, 192, "3", ":2");
+    add(s, "| maxpool:3:2 }");
+    /* Mixed_7b, 7c (InceptionE): 3x3 split into parallel 1x3 and 3x1 */
+    for (int i = 0; i < 2; i++) {
+        add(s, "cat{");
+        inception_conv(s, bn, 320, "1", "");
+        add(s, "|");
+        inception_conv(s, bn, 384, "1", "");
+        add(s, "cat{");
+        inception_conv(s, bn, 384, "1x3", ":1:0x1");
+        add(s, "|");
+        inception_conv(s, bn, 384, "3x1", ":1:1x0");
+        add(s, "} |");
+        inception_conv(s, bn, 448, "1", "");
+        inception_conv(s, bn, 384, "3", ":1:1");
+        add(s, "cat{");
+        inception_conv(s, bn, 384, "1x3", ":1:0x1");
+        add(s, "|");
+        inception_conv(s, bn, 384, "3x1", ":1:1x0");
+        add(s, "} | avgpool:3:1:1");
+        inception_conv(s, bn, 192, "1", "");
+        add(s, "}");
+    }
+    add(s, "gap dropout:50 flatten dense:1000");
+}
+
+/* Xception (Chollet 2017) as Keras builds it, on 299x299: depthwise-separable
+ * convolutions (a 3x3 depthwise conv, g = C, then a 1x1 conv; no biases), each
+ * followed by batch norm, in residual blocks whose shortcuts are 1x1 convs
+ * with stride 2 (entry and exit flow) or the identity (middle flow). */
+static void separable(strbuf *s, int C, int K)
+{
+    add(s, "conv:%d:3:1:1:g=%d:nobias conv:%d:1:nobias bn", C, C, K);
+}
+
+static void xception(strbuf *s)
+{
+    add(s, "conv:32:3:2:nobias bn relu conv:64:3:nobias bn relu");
+    int c = 64;
+    const int entry[3] = {128, 256, 728};
+    for (int i = 0; i < 3; i++) {
+        add(s, "res{%s", i == 0 ? "" : " relu");
+        separable(s, c, entry[i]);
+        add(s, "relu");
+        separable(s, entry[i], entry[i]);
+        add(s, "maxpool:3:2:1 | conv:%d:1:2:nobias bn }", entry[i]);
+        c = entry[i];
+    }
+    for (int i = 0; i < 8; i++) {
+        add(s, "res{");
+        for (int k = 0; k < 3; k++) {
+            add(s, "relu");
+            separable(s, 728, 728);
+        }
+        add(s, "}");
+    }
+    add(s, "res{ relu");
+    separable(s, 728, 728);
+    add(s, "relu");
+    separable(s, 728, 1024);
+    add(s, "maxpool:3:2:1 | conv:1024:1:2:nobias bn }");
+    separable(s, 1024, 1536);
+    add(s, "relu");
+    separable(s, 1536, 2048);
+    add(s, "relu gap flatten dense:1000");
+}
+
 static const char *const builtin_names[] = {"lenet5-1998", "lenet5", "alexnet", "vgg16", "resnet50",
-                                            "resnet50-keras", "resnext50", NULL};
+                                            "resnet50-keras", "resnext50", "inception3",
+                                            "inception3-keras", "xception", NULL};
 
 const char *const *nn_netcount_builtin_names(void) { return builtin_names; }
 
@@ -665,9 +803,15 @@ char *nn_netcount_builtin_spec(const char *name, int *C, int *H, int *W)
         resnet(&s, 1, 64, 1, 1);
     } else if (strcmp(name, "resnext50") == 0) {
         resnet(&s, 32, 4, 0, 0);
+    } else if (strcmp(name, "inception3") == 0 || strcmp(name, "inception3-keras") == 0) {
+        *H = *W = 299;
+        inception3(&s, strcmp(name, "inception3") == 0 ? "bn" : "bn:noscale");
+    } else if (strcmp(name, "xception") == 0) {
+        *H = *W = 299;
+        xception(&s);
     } else {
         nn_error("no built-in network '%s' (known: lenet5-1998, lenet5, alexnet, vgg16, resnet50, "
-                 "resnet50-keras, resnext50)", name);
+                 "resnet50-keras, resnext50, inception3, inception3-keras, xception)", name);
         return NULL;
     }
     return s.text;

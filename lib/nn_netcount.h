@@ -70,7 +70,16 @@
  *   the batch size; training keeps about twice that (the gradients).
  * - Running statistics are not parameters (torch's parameters() leaves them
  *   out) but Keras's "total params" includes them; deck 004's table comes from
- *   Keras, so nn_netcount keeps them in their own total. */
+ *   Keras, so nn_netcount keeps them in their own total.
+ *
+ * ---- Use ------------------------------------------------------------------
+ *     nn_netcount nc;
+ *     if (nn_netcount_parse(&nc, "conv:16:3:1:1 bn relu maxpool:2 dense:10", 1, 28, 28) != NN_OK)
+ *         nn_die_last();              // the message names the layer and the fix
+ *     nn_netcount_print(stdout, &nc, "my network on 1 x 28 x 28", 1);
+ *     printf("%lld parameters\n", nc.params);
+ *     nn_netcount_free(&nc);
+ * or a built-in one: nn_netcount_builtin(&nc, "vgg16"). */
 #ifndef NN_NETCOUNT_H
 #define NN_NETCOUNT_H
 
@@ -152,6 +161,12 @@ const char *nn_netcount_commas(long long n, char *buf, size_t len);
  *                    running statistics = 25,636,712, deck 004's number
  *   resnext50        torchvision's ResNeXt-50 32x4d: 25,028,904; plus running
  *                    statistics = 25,097,128, Keras's and deck 004's number
+ *   inception3       torchvision's Inception v3 (3x299x299, no auxiliary
+ *                    classifier): 23,834,568
+ *   inception3-keras Keras's (batch norm without gamma): plus running
+ *                    statistics = 23,851,784, deck 004's number
+ *   xception         Keras's Xception (3x299x299): plus running statistics
+ *                    = 22,910,480, deck 004's number (no torchvision model)
  * nn_netcount_builtin_spec returns a newly allocated spec (free it) and the
  * input shape it is meant for, or NULL (and a message) for an unknown name.
  * nn_netcount_builtin counts it.  nn_netcount_builtin_names lists the names

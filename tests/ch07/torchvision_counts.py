@@ -4,7 +4,8 @@ for tests/ch07/test-netcount.c (lib/netcount.c must agree exactly).
 
 No weights are downloaded: every model is built with weights=None (random
 initialisation; the counts do not depend on the values).  One forward pass
-of a zero 1x3x224x224 image (1x1x28x28 for LeNet-5) records, in order of
+of a zero 1x3x224x224 image (1x3x299x299 for Inception v3, 1x1x28x28 for
+LeNet-5) records, in order of
 evaluation, every convolution, batch norm, dense layer and pool:
 
   model NAME input C H W params P running R macs M conv_bias B output O
@@ -17,6 +18,9 @@ evaluation, every convolution, batch norm, dense layer and pool:
          the Conv2d layers that have none): Keras's ResNet-50 has them
   layer INDEX MODULE TYPE params P out C H W macs M
   end NAME
+
+Pools that a model applies as functions (F.avg_pool2d in Inception's
+branches) are not modules and have no hook: they are not listed.
 
 LeNet-5 is not in torchvision: it is the chapter's form, written below with
 torch.nn (conv 6@5x5 pad 2, tanh, avgpool 2, conv 16@5x5, tanh, avgpool 2,
@@ -45,6 +49,11 @@ MODELS = [
     ("vgg16", lambda: torchvision.models.vgg16(weights=None), (3, 224, 224)),
     ("resnet50", lambda: torchvision.models.resnet50(weights=None), (3, 224, 224)),
     ("resnext50", lambda: torchvision.models.resnext50_32x4d(weights=None), (3, 224, 224)),
+    # without the auxiliary classifier (only used in training), as Keras's
+    # InceptionV3 and deck 004's table; init_weights=False skips a slow
+    # truncated-normal initialisation the counts do not need
+    ("inception3", lambda: torchvision.models.inception_v3(weights=None, aux_logits=False,
+                                                           init_weights=False), (3, 299, 299)),
 ]
 
 COUNTED = (torch.nn.Conv2d, torch.nn.BatchNorm2d, torch.nn.Linear, torch.nn.MaxPool2d,
