@@ -53,3 +53,12 @@ check_PROGRAMS += tests/ch07/test-netcount
 EXTRA_DIST += tests/ch07/torchvision_counts.py tests/ch07/torchvision_counts.txt \
 	tests/ch07/test-ref-current.sh
 TESTS += $(CH07_REF_TESTS)
+## test-lenet-torch: the chapter's LeNet-5 from the lib's layers (and lib/model.c)
+## against PyTorch (tests/ch07/lenet_reference.txt; regenerate with
+## /usr/bin/python3 tests/ch07/lenet_reference.py > tests/ch07/lenet_reference.txt).
+## fixed-values.h and fixed_values.py compute the same fixed weights and inputs.
+CH07_REF_TESTS += tests/ch07/test-lenet-torch
+check_PROGRAMS += tests/ch07/test-lenet-torch
+tests_ch07_test_lenet_torch_SOURCES = tests/ch07/test-lenet-torch.c tests/ch07/fixed-values.h
+TESTS += tests/ch07/test-lenet-torch
+EXTRA_DIST += tests/ch07/fixed_values.py tests/ch07/lenet_reference.py tests/ch07/lenet_reference.txt

@@ -9,6 +9,8 @@
 top=${top_srcdir:-.}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-ref.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+PYTHONDONTWRITEBYTECODE=1
+export PYTHONDONTWRITEBYTECODE
 
 if [ -z "$PYTHON3" ] || ! "$PYTHON3" -c 'import torch, torchvision' > /dev/null 2>&1; then
     echo "1..0 # SKIP python3 with torch and torchvision not found (configure looks in /usr/bin first)"
