@@ -62,3 +62,13 @@ check_PROGRAMS += tests/ch07/test-lenet-torch
 tests_ch07_test_lenet_torch_SOURCES = tests/ch07/test-lenet-torch.c tests/ch07/fixed-values.h
 TESTS += tests/ch07/test-lenet-torch
 EXTRA_DIST += tests/ch07/fixed_values.py tests/ch07/lenet_reference.py tests/ch07/lenet_reference.txt
+## test-batchnorm2d-torch, test-resblock-torch: BatchNorm2d (training and
+## evaluation) and a residual block from the lib's layers against PyTorch
+## (regenerate with /usr/bin/python3 tests/ch07/NAME.py > tests/ch07/NAME.txt).
+CH07_REF_TESTS += tests/ch07/test-batchnorm2d-torch tests/ch07/test-resblock-torch
+check_PROGRAMS += tests/ch07/test-batchnorm2d-torch tests/ch07/test-resblock-torch
+tests_ch07_test_batchnorm2d_torch_SOURCES = tests/ch07/test-batchnorm2d-torch.c tests/ch07/fixed-values.h
+tests_ch07_test_resblock_torch_SOURCES = tests/ch07/test-resblock-torch.c tests/ch07/fixed-values.h
+TESTS += tests/ch07/test-batchnorm2d-torch tests/ch07/test-resblock-torch
+EXTRA_DIST += tests/ch07/batchnorm2d_reference.py tests/ch07/batchnorm2d_reference.txt \
+	tests/ch07/resblock_reference.py tests/ch07/resblock_reference.txt

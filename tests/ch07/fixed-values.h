@@ -23,7 +23,7 @@
 
 #include "nnlab.h"
 
-static double nn_fixed_uniform(uint32_t j, uint32_t stream)
+static inline double nn_fixed_uniform(uint32_t j, uint32_t stream)
 {
     uint32_t h = j * 2654435761u + stream * 1013904223u + 12345u;
     h ^= h >> 13;
@@ -32,7 +32,7 @@ static double nn_fixed_uniform(uint32_t j, uint32_t stream)
     return h / 4294967296.0 - 0.5;
 }
 
-static void nn_fixed_tensor(float *x, size_t n, uint32_t stream, double scale)
+static inline void nn_fixed_tensor(float *x, size_t n, uint32_t stream, double scale)
 {
     for (size_t j = 0; j < n; j++)
         x[j] = (float)(scale * nn_fixed_uniform((uint32_t)j, stream));
@@ -47,7 +47,7 @@ typedef struct {
     float *values[REF_MAX];
 } ref_file;
 
-static void ref_load(ref_file *r, const char *rel)
+static inline void ref_load(ref_file *r, const char *rel)
 {
     const char *top = getenv("top_srcdir");
     static char path[1024];
@@ -84,7 +84,7 @@ static void ref_load(ref_file *r, const char *rel)
     fclose(f);
 }
 
-static const float *ref_get(const ref_file *r, const char *name, size_t count)
+static inline const float *ref_get(const ref_file *r, const char *name, size_t count)
 {
     for (int a = 0; a < r->n; a++)
         if (strcmp(r->names[a], name) == 0) {
@@ -96,7 +96,7 @@ static const float *ref_get(const ref_file *r, const char *name, size_t count)
     nn_tap_bail_out("%s has no array '%s' (regenerate the file with its script)", r->file, name);
 }
 
-static void ref_free(ref_file *r)
+static inline void ref_free(ref_file *r)
 {
     for (int a = 0; a < r->n; a++)
         free(r->values[a]);
