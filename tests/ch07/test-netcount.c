@@ -408,6 +408,45 @@ static void test_torchvision(void)
     nn_netcount_free(&nc);
 }
 
+/* The architecture strings of nn_model.h are specifications too: the counter
+ * and lib/model.c must agree on every layer's output shape and parameters.
+ * (Their multiply-adds differ by convention: model.c counts one per element
+ * for batch norm, the counter none, as nn_netcount.h says.) */
+static void test_model_strings(void)
+{
+    static const char *const archs[] = {
+        "conv:6:5:1:2 tanh avgpool:2 conv:16:5 tanh avgpool:2 dense:120 tanh dense:84 tanh dense:10",
+        "conv:16:3:1:1 bn relu maxpool:2 conv:32:3:1:1 bn relu maxpool:2 dropout:25 flatten dense:64 bn "
+        "relu dense:10",
+    };
+    for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
+        nn_model *m = nn_model_new(archs[a], 1, 28, 28, 2);
+        nn_netcount nc;
+        if (!m || nn_netcount_parse(&nc, archs[a], 1, 28, 28) != NN_OK) {
+            nn_ok(0, "architecture %zu builds in both: %s", a + 1, nn_last_error());
+            if (m)
+                nn_model_free(m);
+            continue;
+        }
+        int same = nn_model_layer_count(m) == nc.n_layers;
+        for (int l = 0; same && l < nc.n_layers; l++) {
+            nn_layer_info info = nn_model_layer(m, l);
+            const nn_nc_layer *r = &nc.layers[l];
+            same = info.out_c == r->out_c && info.out_h == r->out_h && info.out_w == r->out_w &&
+                   (long long)info.n_params == r->params;
+            if (!same)
+                nn_diag("layer %d '%s': model %d x %d x %d, %zu params; counter %d x %d x %d, %lld", l + 1,
+                        r->text, info.out_c, info.out_h, info.out_w, info.n_params, r->out_c, r->out_h,
+                        r->out_w, r->params);
+        }
+        nn_ok(same, "architecture %zu: nn_model and the counter agree on every layer's shape and parameters",
+              a + 1);
+        nn_is_int((long)nn_model_param_count(m), (long)nc.params, "architecture %zu: total parameters", a + 1);
+        nn_netcount_free(&nc);
+        nn_model_free(m);
+    }
+}
+
 int main(void)
 {
     nn_tap_timeout(30);
@@ -416,6 +455,7 @@ int main(void)
     test_lenet_1998();
     test_bad_specs();
     test_table();
+    test_model_strings();
     test_torchvision();
     return nn_tap_done();
 }
