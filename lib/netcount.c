@@ -765,9 +765,93 @@ static void xception(strbuf *s)
     add(s, "relu gap flatten dense:1000");
 }
 
+/* Inception-ResNet v2 (Szegedy et al. 2017) as Keras builds it, on 299x299:
+ * Inception v3's convolution + batch norm (no gamma) + ReLU units; residual
+ * blocks whose branches are concatenated, projected back to the block's
+ * width by a 1x1 convolution with bias (and no batch norm), scaled by a
+ * constant (0.17, 0.1, 0.2: no parameters, not a row of the table) and added
+ * to the block's input. */
+static void irv2_conv(strbuf *s, int K, const char *F, const char *SP)
+{
+    add(s, "conv:%d:%s%s:nobias bn:noscale relu", K, F, SP);
+}
+
+static void inception_resnet2(strbuf *s)
+{
+    irv2_conv(s, 32, "3", ":2");
+    irv2_conv(s, 32, "3", "");
+    irv2_conv(s, 64, "3", ":1:1");
+    add(s, "maxpool:3:2");
+    irv2_conv(s, 80, "1", "");
+    irv2_conv(s, 192, "3", "");
+    add(s, "maxpool:3:2 cat{");
+    irv2_conv(s, 96, "1", "");
+    add(s, "|");
+    irv2_conv(s, 48, "1", "");
+    irv2_conv(s, 64, "5", ":1:2");
+    add(s, "|");
+    irv2_conv(s, 64, "1", "");
+    irv2_conv(s, 96, "3", ":1:1");
+    irv2_conv(s, 96, "3", ":1:1");
+    add(s, "| avgpool:3:1:1");
+    irv2_conv(s, 64, "1", "");
+    add(s, "}");
+    for (int i = 0; i < 10; i++) {   /* block35: 35 x 35 x 320 */
+        add(s, "res{ cat{");
+        irv2_conv(s, 32, "1", "");
+        add(s, "|");
+        irv2_conv(s, 32, "1", "");
+        irv2_conv(s, 32, "3", ":1:1");
+        add(s, "|");
+        irv2_conv(s, 32, "1", "");
+        irv2_conv(s, 48, "3", ":1:1");
+        irv2_conv(s, 64, "3", ":1:1");
+        add(s, "} conv:320:1 } relu");
+    }
+    add(s, "cat{");                  /* reduction A: 17 x 17 x 1088 */
+    irv2_conv(s, 384, "3", ":2");
+    add(s, "|");
+    irv2_conv(s, 256, "1", "");
+    irv2_conv(s, 256, "3", ":1:1");
+    irv2_conv(s, 384, "3", ":2");
+    add(s, "| maxpool:3:2 }");
+    for (int i = 0; i < 20; i++) {   /* block17 */
+        add(s, "res{ cat{");
+        irv2_conv(s, 192, "1", "");
+        add(s, "|");
+        irv2_conv(s, 128, "1", "");
+        irv2_conv(s, 160, "1x7", ":1:0x3");
+        irv2_conv(s, 192, "7x1", ":1:3x0");
+        add(s, "} conv:1088:1 } relu");
+    }
+    add(s, "cat{");                  /* reduction B: 8 x 8 x 2080 */
+    irv2_conv(s, 256, "1", "");
+    irv2_conv(s, 384, "3", ":2");
+    add(s, "|");
+    irv2_conv(s, 256, "1", "");
+    irv2_conv(s, 288, "3", ":2");
+    add(s, "|");
+    irv2_conv(s, 256, "1", "");
+    irv2_conv(s, 288, "3", ":1:1");
+    irv2_conv(s, 320, "3", ":2");
+    add(s, "| maxpool:3:2 }");
+    for (int i = 0; i < 10; i++) {   /* block8; the last without its ReLU */
+        add(s, "res{ cat{");
+        irv2_conv(s, 192, "1", "");
+        add(s, "|");
+        irv2_conv(s, 192, "1", "");
+        irv2_conv(s, 224, "1x3", ":1:0x1");
+        irv2_conv(s, 256, "3x1", ":1:1x0");
+        add(s, "} conv:2080:1 }%s", i < 9 ? " relu" : "");
+    }
+    irv2_conv(s, 1536, "1", "");
+    add(s, "gap flatten dense:1000");
+}
+
 static const char *const builtin_names[] = {"lenet5-1998", "lenet5", "alexnet", "vgg16", "resnet50",
                                             "resnet50-keras", "resnext50", "inception3",
-                                            "inception3-keras", "xception", NULL};
+                                            "inception3-keras", "xception", "inception-resnet2",
+                                            NULL};
 
 const char *const *nn_netcount_builtin_names(void) { return builtin_names; }
 
@@ -809,9 +893,13 @@ char *nn_netcount_builtin_spec(const char *name, int *C, int *H, int *W)
     } else if (strcmp(name, "xception") == 0) {
         *H = *W = 299;
         xception(&s);
+    } else if (strcmp(name, "inception-resnet2") == 0) {
+        *H = *W = 299;
+        inception_resnet2(&s);
     } else {
         nn_error("no built-in network '%s' (known: lenet5-1998, lenet5, alexnet, vgg16, resnet50, "
-                 "resnet50-keras, resnext50, inception3, inception3-keras, xception)", name);
+                 "resnet50-keras, resnext50, inception3, inception3-keras, xception, inception-resnet2)",
+                 name);
         return NULL;
     }
     return s.text;

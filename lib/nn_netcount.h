@@ -167,6 +167,10 @@ const char *nn_netcount_commas(long long n, char *buf, size_t len);
  *                    statistics = 23,851,784, deck 004's number
  *   xception         Keras's Xception (3x299x299): plus running statistics
  *                    = 22,910,480, deck 004's number (no torchvision model)
+ *   inception-resnet2 Keras's Inception-ResNet v2 (3x299x299): plus running
+ *                    statistics = 55,873,736, deck 004's number (no torchvision
+ *                    model; the constant scaling of each residual branch has
+ *                    no parameters and no row)
  * nn_netcount_builtin_spec returns a newly allocated spec (free it) and the
  * input shape it is meant for, or NULL (and a message) for an unknown name.
  * nn_netcount_builtin counts it.  nn_netcount_builtin_names lists the names

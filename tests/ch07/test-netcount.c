@@ -403,6 +403,11 @@ static void test_torchvision(void)
     nn_netcount_builtin(&nc, "xception");
     nn_is_int(nc.params + nc.running, 22910480, "deck 004: Xception 22,910,480 (Keras's total)");
     nn_netcount_free(&nc);
+    nn_netcount_builtin(&nc, "inception-resnet2");
+    nn_is_int(nc.params + nc.running, 55873736, "deck 004: InceptionResNetV2 55,873,736 (Keras's total)");
+    nn_ok(nc.out_c == 1000 && row_of(&nc, NN_NC_CONCAT, 11)->out_c == 1088,
+          "Inception-ResNet v2: reduction A gives 1088 channels");
+    nn_netcount_free(&nc);
     nn_netcount_builtin(&nc, "alexnet");
     nn_is_int(nc.params, 61100840, "torchvision's AlexNet: 61,100,840 (deck 004: 60M)");
     nn_netcount_free(&nc);
