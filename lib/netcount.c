@@ -100,6 +100,11 @@ static int layer_error(const parser *p, const char *text, const char *fmt, ...)
     return nn_error("network specification, layer %d '%s': %s", p->layer_no, text, message);
 }
 
+/* No layer of any network has a side, a width or a count above a million;
+ * the bound keeps every product below in range. */
+#define NUMBER_MAX 1000000
+#define COUNT_MAX 1e15
+
 static int read_int(const char *s, const char **end, int *value)
 {
     if (!isdigit((unsigned char)*s))
@@ -107,7 +112,7 @@ static int read_int(const char *s, const char **end, int *value)
     errno = 0;
     char *e;
     long v = strtol(s, &e, 10);
-    if (errno || v > INT_MAX / 4)
+    if (errno || v > NUMBER_MAX)
         return NN_ERR;
     *value = (int)v;
     *end = e;
@@ -140,7 +145,7 @@ static int read_fields(const parser *p, const char *text, fields *f)
                 return layer_error(p, text, "too many numbers");
             int k = f->n_numbers++;
             if (read_int(field, &e, &f->number_h[k]) != NN_OK)
-                return layer_error(p, text, "'%s' is not a number", field);
+                return layer_error(p, text, "'%s' is not a number from 0 to %d", field, NUMBER_MAX);
             f->number_w[k] = f->number_h[k];
             if (*e == 'x') {
                 f->rectangular[k] = 1;
@@ -149,6 +154,8 @@ static int read_fields(const parser *p, const char *text, fields *f)
             }
             if (*e != '\0')
                 return layer_error(p, text, "'%s' is not a number or HxW", field);
+        } else if (field[0] == '-') {
+            return layer_error(p, text, "'%s' is negative: sizes, strides and counts are 0 or more", field);
         } else if (strncmp(field, "g=", 2) == 0) {
             if (read_int(field + 2, &e, &v) != NN_OK || *e)
                 return layer_error(p, text, "'%s': groups must be a number, g=32", field);
@@ -239,15 +246,17 @@ static int parse_layer(parser *p, const char *text, shape in, shape *out)
                                "choose a common divisor", G, in.c, K);
         if (f.conn && G != 1)
             return layer_error(p, text, "a connection table (conn=) and groups (g=) do not mix");
-        if (f.conn > K * in.c)
+        if (f.conn > (long long)K * in.c)
             return layer_error(p, text,
-                               "conn=%d connections but only %d x %d = %d (filter, input map) pairs exist",
-                               f.conn, K, in.c, K * in.c);
+                               "conn=%d connections but only %d x %d = %lld (filter, input map) pairs exist",
+                               f.conn, K, in.c, (long long)K * in.c);
         if (window_out(p, text, "conv height", in.h, Fh, Sh, Ph, &o.h) != NN_OK ||
             window_out(p, text, "conv width", in.w, Fw, Sw, Pw, &o.w) != NN_OK)
             return NN_ERR;
         o.c = K;
         /* Each filter sees C/G input maps (all C without groups; conn pairs in all). */
+        if ((double)o.h * o.w * K * in.c * Fh * Fw > COUNT_MAX)
+            return layer_error(p, text, "the layer is too large to count (over 10^15 multiply-adds)");
         long long pairs = f.conn ? f.conn : (long long)K * (in.c / G);
         long long bias = f.nobias ? 0 : K;
         params = pairs * Fh * Fw + bias;
@@ -266,8 +275,11 @@ static int parse_layer(parser *p, const char *text, shape in, shape *out)
              : name[1] == 'i' ? NN_NC_SIGMOID : name[1] == 'o' ? NN_NC_SOFTMAX : NN_NC_FLATTEN;
         if (expect(p, text, &f, 0, 0, 0, "") != NN_OK)
             return NN_ERR;
-        if (kind == NN_NC_FLATTEN)
+        if (kind == NN_NC_FLATTEN) {
+            if (floats(in) > INT_MAX)
+                return layer_error(p, text, "%lld features are too many to flatten", floats(in));
             o = (shape){in.c * in.h * in.w, 1, 1};
+        }
         in_place = 1;
     } else if (strcmp(name, "dropout") == 0) {
         kind = NN_NC_DROPOUT;
@@ -313,6 +325,8 @@ static int parse_layer(parser *p, const char *text, shape in, shape *out)
         if (O < 1)
             return layer_error(p, text, "a %s layer needs at least 1 output (got %d)", name, O);
         long long I = floats(in);
+        if ((double)O * I > COUNT_MAX)
+            return layer_error(p, text, "the layer is too large to count (over 10^15 weights)");
         o = (shape){O, 1, 1};
         macs = O * I;
         if (kind == NN_NC_DENSE) {
@@ -382,6 +396,8 @@ static int parse_block(parser *p, int depth, shape in, shape *out)
                 return nn_error("network specification, block %d 'cat{': branch %d ends in %d x %d "
                                 "but branch 1 in %d x %d: concatenated maps must have the same size",
                                 block_no, n_branches, b.h, b.w, joined.h, joined.w);
+            if ((long long)joined.c + b.c > INT_MAX)
+                return nn_error("network specification, block %d 'cat{': too many channels", block_no);
             joined.c += b.c;
         }
         if (is_token(p, p->pos, "|")) {
@@ -466,6 +482,14 @@ int nn_netcount_parse(nn_netcount *nc, const char *spec, int C, int H, int W)
     nc->in_c = C, nc->in_h = H, nc->in_w = W;
     nc->out_c = out.c, nc->out_h = out.h, nc->out_w = out.w;
     nc->activations = floats(in);
+    double macs = 0;
+    for (int l = 0; l < nc->n_layers; l++)
+        macs += (double)nc->layers[l].macs + (double)nc->layers[l].activations;
+    if (macs > 1e18) {
+        nn_netcount_free(nc);
+        return nn_error("network specification: the network is too large to count (over 10^18 "
+                        "multiply-adds and activations)");
+    }
     for (int l = 0; l < nc->n_layers; l++) {
         const nn_nc_layer *r = &nc->layers[l];
         nc->params += r->params;

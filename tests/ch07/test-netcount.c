@@ -192,6 +192,10 @@ static void test_bad_specs(void)
                  "residual branches of different sizes");
     expect_error("cat{ conv:8:3 | conv:8:1 }", 4, 6, 6, "same size", "concatenating maps of different sizes");
     expect_error("", 1, 6, 6, "no layers", "an empty specification");
+    expect_error("conv:-4:3", 1, 6, 6, "'-4' is negative", "a negative number of filters");
+    expect_error("conv:4:3:1:99999999999", 1, 6, 6, "is not a number from 0 to 1000000", "a huge padding");
+    expect_error("conv:1000000:1 conv:1000000:1 dense:1000000 dense:1000000", 1000, 1000, 1000,
+                 "too large to count", "a network too large to count");
     expect_error("relu", 0, 6, 6, "is empty", "an empty input");
     expect_error("maxpool:2:2:2", 1, 6, 6, "more than half the window", "pool padding above half the window");
     nn_ok(nn_netcount_builtin_spec("lenet6", &(int){0}, &(int){0}, &(int){0}) == NULL,
