@@ -1,0 +1,1180 @@
+/* Chapter 7: The convolutional network
+ * ====================================
+ *
+ * Chapters 5 and 6 built the two new layers, convolution and pooling, one at
+ * a time.  Chapters 2 to 4 taught how a network learns: backpropagation,
+ * optimizers, regularization.  This chapter puts them together into the
+ * network the course builds towards, deck 002's "Image Classification with
+ * CNN":
+ *
+ *     CONV -> ReLU -> POOL  (repeated)  ->  fully connected  ->  softmax
+ *
+ * "CONV and POOL layers output high-level features of input; the fully
+ * connected layer uses these features for classifying the input image", and
+ * the softmax, softmax(y_i) = e^{y_i} / sum_j e^{y_j}, expresses the output as
+ * the probability of each class.  It is trained on Fashion-MNIST: 70,000
+ * grey 28x28 pictures of ten kinds of clothing (60,000 to train, 10,000 to
+ * test).
+ *
+ *   section 1  the data: Fashion-MNIST (or the 8x8 digits), a validation split
+ *   section 2  deck 004's toy network, every number printed
+ *   section 3  LeNet-5, written out layer by layer, forward and backward
+ *   section 4  a modern small network: 3x3 convolutions, batch norm, ReLU,
+ *              max pooling, dropout; under 100,000 parameters
+ *   section 5  training as deck 000 describes it: shuffled mini-batches,
+ *              many epochs, a validation split, early stopping, a schedule
+ *   section 6  parameters, memory and multiply-adds of every layer
+ *   section 7  why not a dense network: an MLP and a CNN of the same size,
+ *              on the test images and on the same images shifted
+ *   section 8  what helps: batch norm, dropout, augmentation, each on/off
+ *   section 9  residual connections, H(x) = F(x) + x (deck 003)
+ *   section 10 what the network learned: filters, feature maps, the
+ *              confusion matrix, the mistakes
+ *
+ * Notation.  A batch holds B images; an image is (C, H, W) with C channels
+ * (deck 002's depth D), and a batch of them is the NCHW array (B, C, H, W),
+ * as PyTorch stores it.  A convolutional layer has K filters of F x F
+ * (weights (K, C, F, F), biases (K)), stride S and zero padding P, and
+ * produces (B, K, H2, W2) with W2 = (W - F + 2P)/S + 1 (deck 002).  A dense
+ * layer stores W (O, I) and computes z = W a + b.  Every tensor below carries
+ * its shape in a comment.
+ *
+ * Build and run:   make ch07-cnn && ./ch07-cnn            (a subset, well under a minute)
+ *                  ./ch07-cnn --full                      (the documented run, many minutes)
+ * Figures:         ./ch07-cnn --out . && gnuplot plots/07-cnn/curves.gp, or `make figures`
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnlab.h"
+
+#define CHAPTER "07-cnn"
+#define N_CLASSES 10
+
+/* Every lib call that can meet an impossible shape returns NN_ERR with a
+ * message; the chapter stops with that message (exit 1). */
+static void must(int status)
+{
+    if (status != NN_OK)
+        nn_die_last();
+}
+
+/* The claims: every sentence of the summary that states a result of the run
+ * is printed as one line "claim ID: PASS|FAIL sentence", and the run test
+ * checks that every claim says PASS for seeds 1, 2 and 3.  A sentence that
+ * failed is still printed, marked FAIL, so a reader sees it did not hold. */
+static int claims_failed;
+static void claim(int holds, const char *id, const char *fmt, ...) NN_PRINTF(3, 4);
+static void claim(int holds, const char *id, const char *fmt, ...)
+{
+    char sentence[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sentence, sizeof sentence, fmt, ap);
+    va_end(ap);
+    if (!holds)
+        claims_failed++;
+    nn_say("claim %s: %s %s\n", id, holds ? "PASS" : "FAIL", sentence);
+}
+
+/* ======================================================================
+ * Section 1. The data
+ * ======================================================================
+ *
+ * Fashion-MNIST comes from Debian's dataset-fashion-mnist package, read by
+ * the lib's IDX reader (--data DIR or NNLAB_DATA to look elsewhere).  Pixels
+ * are bytes / 255 in [0, 1].  The test set is touched once, at the end; every
+ * decision during training (when to stop, which epoch's weights to keep) is
+ * made on a validation split carved out of the training set, so the test
+ * accuracy stays an honest estimate of accuracy on new images.
+ *
+ * For quick runs, --dataset digits uses the 1,797 8x8 handwritten digits
+ * shipped in data/, enlarged to 16x16 (every pixel becomes a 2x2 block) so
+ * that LeNet-5's two 5x5 convolutions and two pools still fit, and scaled
+ * from 0..16 to [0, 1].  They have no separate test set: a fifth is held out.
+ *
+ * Inputs are standardised with one mean and one standard deviation over all
+ * training pixels, x <- (x - mean) / std, so that the first layer sees
+ * values of order 1 whatever the data set. */
+typedef struct {
+    nn_dataset train, val, test;   /* x (n, C H W) in [0, 1], y (n) */
+    int C, H, W;                   /* (1, 28, 28) or (1, 16, 16) */
+    float mean, std;               /* of the training pixels */
+    const char *name;              /* "Fashion-MNIST" or "digits" */
+    const char *const *class_names;
+} data_sets;
+
+static const char *const digit_names[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+static const char *const fashion_short[10] = {"T-shirt", "trouser", "pullover", "dress", "coat",
+                                              "sandal", "shirt", "sneaker", "bag", "boot"};
+
+/* ds -> a new set of the examples idx[0..n) */
+static void subset(nn_dataset *out, const nn_dataset *ds, const int *idx, int n)
+{
+    *out = *ds;
+    out->n = n;
+    out->x = nn_floats((size_t)n * ds->d);
+    out->y = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    out->t = NULL;
+    for (int i = 0; i < n; i++) {
+        nn_copy(out->x + (size_t)i * ds->d, ds->x + (size_t)idx[i] * ds->d, (size_t)ds->d);
+        out->y[i] = ds->y[idx[i]];
+    }
+}
+
+/* The digits, enlarged from 8x8 to 16x16 and scaled to [0, 1]. */
+static void enlarge_digits(nn_dataset *big, const nn_dataset *small)
+{
+    *big = *small;
+    big->d = 256;
+    big->height = big->width = 16;
+    big->x = nn_floats((size_t)small->n * 256);
+    big->y = malloc(sizeof(int) * (size_t)small->n);
+    big->t = NULL;
+    for (int n = 0; n < small->n; n++) {
+        big->y[n] = small->y[n];
+        for (int i = 0; i < 16; i++)
+            for (int j = 0; j < 16; j++)
+                big->x[(size_t)n * 256 + i * 16 + j] = small->x[(size_t)n * 64 + (i / 2) * 8 + j / 2] / 16.0f;
+    }
+}
+
+/* Loads n_train training images (0: all), of which n_val go to validation,
+ * and n_test test images (0: all). */
+static void load_data(data_sets *data, const char *dataset, const char *dir, int n_train, int n_val,
+                      int n_test, nn_rng *rng)
+{
+    memset(data, 0, sizeof *data);
+    nn_dataset all_train, test;
+    if (strcmp(dataset, "digits") == 0) {
+        nn_dataset digits, big;
+        must(nn_load_digits(&digits, NULL));
+        enlarge_digits(&big, &digits);
+        nn_dataset_free(&digits);
+        int *order = malloc(sizeof(int) * (size_t)big.n);
+        nn_rng_permutation(rng, order, (size_t)big.n);
+        int n_hold = big.n / 5;
+        subset(&test, &big, order, n_hold);
+        subset(&all_train, &big, order + n_hold, big.n - n_hold);
+        free(order);
+        nn_dataset_free(&big);
+        data->name = "digits";
+        data->class_names = digit_names;
+    } else {
+        if (nn_load_fashion_mnist(&all_train, dir, 1, n_train) != NN_OK ||
+            nn_load_fashion_mnist(&test, dir, 0, n_test) != NN_OK)
+            nn_die(1, "%s\n  (for a quick run without Fashion-MNIST: --dataset digits)", nn_last_error());
+        data->name = "Fashion-MNIST";
+        data->class_names = fashion_short;
+    }
+    if (n_train > 0 && n_train < all_train.n)
+        all_train.n = n_train;
+    if (n_test > 0 && n_test < test.n)
+        test.n = n_test;
+    if (n_val >= all_train.n)
+        nn_usage_error("--val %d leaves no training images out of %d: use a smaller --val", n_val,
+                       all_train.n);
+    /* the validation split: a random n_val of the training images */
+    int *order = malloc(sizeof(int) * (size_t)all_train.n);
+    nn_rng_permutation(rng, order, (size_t)all_train.n);
+    subset(&data->val, &all_train, order, n_val);
+    subset(&data->train, &all_train, order + n_val, all_train.n - n_val);
+    data->test = test;
+    free(order);
+    nn_dataset_free(&all_train);
+    data->C = 1;
+    data->H = data->train.height;
+    data->W = data->train.width;
+    double sum = 0, squares = 0;
+    size_t count = (size_t)data->train.n * data->train.d;
+    for (size_t q = 0; q < count; q++) {
+        sum += data->train.x[q];
+        squares += (double)data->train.x[q] * data->train.x[q];
+    }
+    double mean = sum / (double)count;
+    data->mean = (float)mean;
+    data->std = (float)sqrt(fmax(squares / (double)count - mean * mean, 1e-12));
+}
+
+static void data_free(data_sets *data)
+{
+    nn_dataset_free(&data->train);
+    nn_dataset_free(&data->val);
+    nn_dataset_free(&data->test);
+}
+
+/* Data augmentation (deck 001: "create fake data and add it to the training
+ * set"; deck 003): each training image of each epoch is moved by a random
+ * shift of up to `shift` pixels in each direction (the pixels that enter
+ * are background, 0), mirrored left-right with probability 1/2 when `flip`,
+ * and given Gaussian pixel noise of standard deviation `noise`.  A shirt
+ * moved two pixels, or mirrored, is still a shirt: the network is shown
+ * more of the variation the test images will have. */
+typedef struct {
+    int shift;       /* pixels, 0: none */
+    int flip;        /* mirror left-right with probability 1/2 */
+    double noise;    /* std of the added pixel noise, 0: none */
+} augment_cfg;
+
+/* The batch for training or evaluation: images idx[0..B) of ds, augmented
+ * (aug may be NULL), standardised, into x (B, C, H, W) and labels y (B). */
+static void gather_batch(float *x, int *y, const nn_dataset *ds, const int *idx, int B, const data_sets *data,
+                         const augment_cfg *aug, nn_rng *rng)
+{
+    int H = data->H, W = data->W, D = ds->d;
+    for (int b = 0; b < B; b++) {
+        const float *src = ds->x + (size_t)idx[b] * D;
+        float *dst = x + (size_t)b * D;
+        y[b] = ds->y[idx[b]];
+        int dy = 0, dx = 0, mirror = 0;
+        if (aug && aug->shift > 0) {
+            dy = (int)nn_rng_below(rng, (uint32_t)(2 * aug->shift + 1)) - aug->shift;
+            dx = (int)nn_rng_below(rng, (uint32_t)(2 * aug->shift + 1)) - aug->shift;
+        }
+        if (aug && aug->flip)
+            mirror = (int)nn_rng_below(rng, 2);
+        for (int i = 0; i < H; i++)
+            for (int j = 0; j < W; j++) {
+                int si = i - dy, sj = (mirror ? W - 1 - j : j) - dx;
+                float v = si >= 0 && si < H && sj >= 0 && sj < W ? src[si * W + sj] : 0.0f;
+                if (aug && aug->noise > 0)
+                    v += (float)(aug->noise * nn_rng_normal(rng));
+                dst[i * W + j] = (v - data->mean) / data->std;
+            }
+    }
+}
+
+/* ======================================================================
+ * The networks: explicit layers behind one small interface
+ * ======================================================================
+ *
+ * Each network of this chapter is a struct with its tensors as named
+ * pointers and two functions, forward and backward, that call one lib
+ * kernel per layer, in order.  What they share, so that one training loop
+ * trains them all, is this header: the parameters and their gradients as
+ * one buffer each (the optimizer is one flat loop over them, a gradient
+ * check perturbs one flat array), the running statistics of batch norm (kept
+ * with the best model, but not trained), and the logits of the last forward
+ * pass.
+ *
+ * The layer table (section 6) is filled when a network is built: for each
+ * layer its output shape, learnable parameters, activation floats per image
+ * (what a forward pass keeps for backward) and multiply-adds per image. */
+typedef struct {
+    char name[40];
+    char shape[24];        /* "6x28x28" */
+    size_t params, acts, macs;
+} layer_row;
+
+#define MAX_ROWS 48
+
+typedef struct model model;
+struct model {
+    char name[48];
+    int C, H, W;                 /* one input image (C, H, W) */
+    int classes, max_batch;
+    size_t n_params;
+    float *params, *grads;       /* (n_params) each, the same layout */
+    size_t n_stats;
+    float *stats;                /* (n_stats): running means and variances */
+    float *logits;               /* (max_batch, classes) */
+    layer_row rows[MAX_ROWS];
+    int n_rows;
+    int (*forward)(model *m, const float *x, int B, int training, nn_rng *rng);
+    void (*backward)(model *m, const float *d_logits, int B);
+    void (*destroy)(model *m);
+};
+
+static void add_row(model *m, const char *name, int c, int h, int w, size_t params, size_t macs)
+{
+    NN_ASSERT(m->n_rows < MAX_ROWS);
+    layer_row *r = &m->rows[m->n_rows++];
+    snprintf(r->name, sizeof r->name, "%s", name);
+    if (h == 1 && w == 1)
+        snprintf(r->shape, sizeof r->shape, "%d", c);
+    else
+        snprintf(r->shape, sizeof r->shape, "%dx%dx%d", c, h, w);
+    r->params = params;
+    r->acts = (size_t)c * h * w;
+    r->macs = macs;
+}
+
+/* The activations of a batch, and their gradients, are one buffer each of
+ * max_batch images; backward zeroes the first B images' worth of each
+ * gradient tensor before it adds into them (backward adds, DESIGN-DECISIONS). */
+typedef struct {
+    int n;
+    nn_piece pieces[MAX_ROWS];
+    size_t per_image[MAX_ROWS];
+} act_table;
+
+static void act_add(act_table *t, const char *name, size_t per_image, float **slot)
+{
+    NN_ASSERT(t->n < MAX_ROWS);
+    t->pieces[t->n] = (nn_piece){name, per_image, slot};
+    t->per_image[t->n] = per_image;
+    t->n++;
+}
+
+static float *act_alloc(act_table *t, int max_batch)
+{
+    for (int i = 0; i < t->n; i++)
+        t->pieces[i].count = t->per_image[i] * (size_t)max_batch;
+    size_t total;
+    return nn_alloc_pieces(t->pieces, t->n, &total);
+}
+
+static void act_zero(const act_table *t, int B)
+{
+    for (int i = 0; i < t->n; i++)
+        nn_zero(*t->pieces[i].slot, t->per_image[i] * (size_t)B);
+}
+
+/* Initialisation (chapter 2): weights ~ N(0, s^2) with s = sqrt(2 / fan_in)
+ * before a ReLU (He), s = sqrt(2 / (fan_in + fan_out)) before tanh or the
+ * softmax (Xavier/Glorot); biases 0. */
+static void init_normal(float *w, size_t n, double std, nn_rng *rng)
+{
+    nn_rng_fill_normal(rng, w, n, 0.0, std);
+}
+
+static double he_std(size_t fan_in) { return sqrt(2.0 / (double)fan_in); }
+static double xavier_std(size_t fan_in, size_t fan_out) { return sqrt(2.0 / (double)(fan_in + fan_out)); }
+
+static void model_free(model *m)
+{
+    if (m)
+        m->destroy(m);
+}
+
+/* ======================================================================
+ * Section 3. LeNet-5, written out
+ * ======================================================================
+ *
+ * LeCun et al. (1998), as deck 004 lists it: "two convolutional layers with
+ * 5x5 filters and tanh non-linear activation, two 2x2 avg-pool layers, three
+ * fully connected layers, 2 with tanh, one with softmax at the end, 60K
+ * parameters in total".  LeNet-5 read 32x32 images; a 28x28 Fashion-MNIST
+ * image padded with 2 zeros on each side is one, so the first convolution
+ * has P = 2 and keeps 28x28 (W2 = (28 - 5 + 4)/1 + 1 = 28).  For an input of
+ * (1, 28, 28):
+ *
+ *     x   (B, 1, 28, 28)
+ *     z1  (B, 6, 28, 28)   conv 6 filters 5x5, P = 2     w (6, 1, 5, 5)     156 parameters
+ *     a1  (B, 6, 28, 28)   tanh
+ *     s1  (B, 6, 14, 14)   average pool 2x2
+ *     z2  (B, 16, 10, 10)  conv 16 filters 5x5           w (16, 6, 5, 5)  2,416
+ *     a2  (B, 16, 10, 10)  tanh
+ *     s2  (B, 16, 5, 5)    average pool 2x2, read as (B, 400) by the next layer
+ *     z3  (B, 120)         dense                         W (120, 400)    48,120
+ *     a3  (B, 120)         tanh
+ *     z4  (B, 84)          dense                         W (84, 120)     10,164
+ *     a4  (B, 84)          tanh
+ *     logits (B, 10)       dense                         W (10, 84)         850
+ *                                                                   total 61,706
+ *
+ * The softmax lives in the loss (nn_softmax_xent_forward), where it can be
+ * computed stably together with the logarithm. */
+typedef struct {
+    model m;
+    int H1, W1, H2, W2, H3, W3, H4, W4;   /* after conv1, pool1, conv2, pool2 */
+    int flat;                             /* 16 H4 W4 */
+    /* parameters (views into m.params) and their gradients (into m.grads) */
+    float *conv1_w, *conv1_b;   /* (6, C, 5, 5), (6) */
+    float *conv2_w, *conv2_b;   /* (16, 6, 5, 5), (16) */
+    float *fc1_w, *fc1_b;       /* (120, flat), (120) */
+    float *fc2_w, *fc2_b;       /* (84, 120), (84) */
+    float *fc3_w, *fc3_b;       /* (classes, 84), (classes) */
+    float *d_conv1_w, *d_conv1_b, *d_conv2_w, *d_conv2_b, *d_fc1_w, *d_fc1_b, *d_fc2_w, *d_fc2_b,
+        *d_fc3_w, *d_fc3_b;
+    /* activations and their gradients */
+    float *acts, *d_acts;
+    act_table act_tab, d_act_tab;
+    float *z1, *a1, *s1, *z2, *a2, *s2, *z3, *a3, *z4, *a4;
+    float *d_z1, *d_a1, *d_s1, *d_z2, *d_a2, *d_s2, *d_z3, *d_a3, *d_z4, *d_a4;
+    const float *x;             /* the last forward's input (B, C, H, W) */
+} lenet;
+
+static void lenet_dims(const lenet *L, int B, nn_conv_dims *c1, nn_pool_dims *p1, nn_conv_dims *c2,
+                       nn_pool_dims *p2)
+{
+    must(nn_conv_dims_make(c1, B, L->m.C, L->m.H, L->m.W, 6, 5, 1, 2));
+    must(nn_pool_dims_make(p1, B, 6, L->H1, L->W1, 2, 2));
+    must(nn_conv_dims_make(c2, B, 6, L->H2, L->W2, 16, 5, 1, 0));
+    must(nn_pool_dims_make(p2, B, 16, L->H3, L->W3, 2, 2));
+}
+
+static int lenet_forward(model *m, const float *x, int B, int training, nn_rng *rng)
+{
+    (void)training;   /* LeNet has no batch norm and no dropout */
+    (void)rng;
+    lenet *L = (lenet *)m;
+    nn_conv_dims c1, c2;
+    nn_pool_dims p1, p2;
+    lenet_dims(L, B, &c1, &p1, &c2, &p2);
+    size_t n1 = (size_t)B * 6 * L->H1 * L->W1, n2 = (size_t)B * 16 * L->H3 * L->W3;
+    L->x = x;
+    must(nn_conv2d_forward(L->z1, x, L->conv1_w, L->conv1_b, &c1));       /* (B, 6, 28, 28) */
+    nn_act_forward(NN_TANH, L->a1, L->z1, n1);
+    must(nn_avgpool_forward(L->s1, L->a1, &p1));                          /* (B, 6, 14, 14) */
+    must(nn_conv2d_forward(L->z2, L->s1, L->conv2_w, L->conv2_b, &c2));   /* (B, 16, 10, 10) */
+    nn_act_forward(NN_TANH, L->a2, L->z2, n2);
+    must(nn_avgpool_forward(L->s2, L->a2, &p2));                          /* (B, 16, 5, 5) */
+    nn_dense_forward(L->z3, L->s2, L->fc1_w, L->fc1_b, B, L->flat, 120);  /* (B, 120) */
+    nn_act_forward(NN_TANH, L->a3, L->z3, (size_t)B * 120);
+    nn_dense_forward(L->z4, L->a3, L->fc2_w, L->fc2_b, B, 120, 84);       /* (B, 84) */
+    nn_act_forward(NN_TANH, L->a4, L->z4, (size_t)B * 84);
+    nn_dense_forward(m->logits, L->a4, L->fc3_w, L->fc3_b, B, 84, m->classes);   /* (B, 10) */
+    return NN_OK;
+}
+
+/* Backward: the same layers in reverse, each the derivative of its forward
+ * line, gradients added into m.grads (zeroed by the caller once per step). */
+static void lenet_backward(model *m, const float *d_logits, int B)
+{
+    lenet *L = (lenet *)m;
+    nn_conv_dims c1, c2;
+    nn_pool_dims p1, p2;
+    lenet_dims(L, B, &c1, &p1, &c2, &p2);
+    size_t n1 = (size_t)B * 6 * L->H1 * L->W1, n2 = (size_t)B * 16 * L->H3 * L->W3;
+    act_zero(&L->d_act_tab, B);
+    /* forward: logits = a4 W3^T + b3 */
+    nn_dense_backward(L->d_a4, L->d_fc3_w, L->d_fc3_b, d_logits, L->a4, L->fc3_w, B, 84, m->classes);
+    /* forward: a4 = tanh(z4), so d_z4 = d_a4 (1 - a4^2) */
+    nn_act_backward(NN_TANH, L->d_z4, L->d_a4, L->z4, L->a4, (size_t)B * 84);
+    nn_dense_backward(L->d_a3, L->d_fc2_w, L->d_fc2_b, L->d_z4, L->a3, L->fc2_w, B, 120, 84);
+    nn_act_backward(NN_TANH, L->d_z3, L->d_a3, L->z3, L->a3, (size_t)B * 120);
+    nn_dense_backward(L->d_s2, L->d_fc1_w, L->d_fc1_b, L->d_z3, L->s2, L->fc1_w, B, L->flat, 120);
+    /* forward: s2 = avgpool(a2): each d_s2 spreads as d_s2 / 4 over its window */
+    must(nn_avgpool_backward(L->d_a2, L->d_s2, &p2));
+    nn_act_backward(NN_TANH, L->d_z2, L->d_a2, L->z2, L->a2, n2);
+    /* forward: z2 = conv(s1, conv2_w) + conv2_b */
+    must(nn_conv2d_backward(L->d_s1, L->d_conv2_w, L->d_conv2_b, L->d_z2, L->s1, L->conv2_w, &c2));
+    must(nn_avgpool_backward(L->d_a1, L->d_s1, &p1));
+    nn_act_backward(NN_TANH, L->d_z1, L->d_a1, L->z1, L->a1, n1);
+    /* the input needs no gradient: d_in = NULL */
+    must(nn_conv2d_backward(NULL, L->d_conv1_w, L->d_conv1_b, L->d_z1, L->x, L->conv1_w, &c1));
+}
+
+static void lenet_destroy(model *m)
+{
+    lenet *L = (lenet *)m;
+    free(m->params);
+    free(m->grads);
+    free(m->logits);
+    free(L->acts);
+    free(L->d_acts);
+    free(L);
+}
+
+/* NULL and a message when the input is too small for two 5x5 convolutions
+ * and two pools. */
+static model *lenet_new(int C, int H, int W, int classes, int max_batch, nn_rng *rng)
+{
+    lenet *L = nn_calloc(1, sizeof *L);
+    model *m = &L->m;
+    snprintf(m->name, sizeof m->name, "LeNet-5");
+    m->C = C, m->H = H, m->W = W, m->classes = classes, m->max_batch = max_batch;
+    m->forward = lenet_forward, m->backward = lenet_backward, m->destroy = lenet_destroy;
+    if (nn_out_size("LeNet conv1 height", H, 5, 1, 2, &L->H1) != NN_OK ||
+        nn_out_size("LeNet conv1 width", W, 5, 1, 2, &L->W1) != NN_OK ||
+        nn_out_size("pool1 height", L->H1, 2, 2, 0, &L->H2) != NN_OK ||
+        nn_out_size("pool1 width", L->W1, 2, 2, 0, &L->W2) != NN_OK ||
+        nn_out_size("LeNet conv2 height", L->H2, 5, 1, 0, &L->H3) != NN_OK ||
+        nn_out_size("LeNet conv2 width", L->W2, 5, 1, 0, &L->W3) != NN_OK ||
+        nn_out_size("pool2 height", L->H3, 2, 2, 0, &L->H4) != NN_OK ||
+        nn_out_size("pool2 width", L->W3, 2, 2, 0, &L->W4) != NN_OK) {
+        free(L);
+        return NULL;
+    }
+    L->flat = 16 * L->H4 * L->W4;
+    size_t k1 = (size_t)6 * C * 25, k2 = 16 * 6 * 25, f1 = (size_t)120 * L->flat, f3 = (size_t)classes * 84;
+    nn_piece p[] = {{"conv1.w", k1, &L->conv1_w}, {"conv1.b", 6, &L->conv1_b},
+                    {"conv2.w", k2, &L->conv2_w}, {"conv2.b", 16, &L->conv2_b},
+                    {"fc1.w", f1, &L->fc1_w},     {"fc1.b", 120, &L->fc1_b},
+                    {"fc2.w", 84 * 120, &L->fc2_w}, {"fc2.b", 84, &L->fc2_b},
+                    {"fc3.w", f3, &L->fc3_w},     {"fc3.b", (size_t)classes, &L->fc3_b}};
+    nn_piece g[] = {{"conv1.w", k1, &L->d_conv1_w}, {"conv1.b", 6, &L->d_conv1_b},
+                    {"conv2.w", k2, &L->d_conv2_w}, {"conv2.b", 16, &L->d_conv2_b},
+                    {"fc1.w", f1, &L->d_fc1_w},     {"fc1.b", 120, &L->d_fc1_b},
+                    {"fc2.w", 84 * 120, &L->d_fc2_w}, {"fc2.b", 84, &L->d_fc2_b},
+                    {"fc3.w", f3, &L->d_fc3_w},     {"fc3.b", (size_t)classes, &L->d_fc3_b}};
+    size_t n_grads;
+    m->params = nn_alloc_pieces(p, 10, &m->n_params);
+    m->grads = nn_alloc_pieces(g, 10, &n_grads);
+    m->logits = nn_floats((size_t)max_batch * classes);
+    size_t n1 = (size_t)6 * L->H1 * L->W1, n1p = (size_t)6 * L->H2 * L->W2;
+    size_t n2 = (size_t)16 * L->H3 * L->W3, n2p = (size_t)L->flat;
+    act_table *a = &L->act_tab, *d = &L->d_act_tab;
+    act_add(a, "z1", n1, &L->z1), act_add(a, "a1", n1, &L->a1), act_add(a, "s1", n1p, &L->s1);
+    act_add(a, "z2", n2, &L->z2), act_add(a, "a2", n2, &L->a2), act_add(a, "s2", n2p, &L->s2);
+    act_add(a, "z3", 120, &L->z3), act_add(a, "a3", 120, &L->a3);
+    act_add(a, "z4", 84, &L->z4), act_add(a, "a4", 84, &L->a4);
+    act_add(d, "d_z1", n1, &L->d_z1), act_add(d, "d_a1", n1, &L->d_a1), act_add(d, "d_s1", n1p, &L->d_s1);
+    act_add(d, "d_z2", n2, &L->d_z2), act_add(d, "d_a2", n2, &L->d_a2), act_add(d, "d_s2", n2p, &L->d_s2);
+    act_add(d, "d_z3", 120, &L->d_z3), act_add(d, "d_a3", 120, &L->d_a3);
+    act_add(d, "d_z4", 84, &L->d_z4), act_add(d, "d_a4", 84, &L->d_a4);
+    L->acts = act_alloc(a, max_batch);
+    L->d_acts = act_alloc(d, max_batch);
+
+    /* Xavier initialisation: every layer is followed by tanh or the softmax */
+    init_normal(L->conv1_w, k1, xavier_std((size_t)C * 25, 6 * 25), rng);
+    init_normal(L->conv2_w, k2, xavier_std(6 * 25, 16 * 25), rng);
+    init_normal(L->fc1_w, f1, xavier_std((size_t)L->flat, 120), rng);
+    init_normal(L->fc2_w, 84 * 120, xavier_std(120, 84), rng);
+    init_normal(L->fc3_w, f3, xavier_std(84, (size_t)classes), rng);
+
+    add_row(m, "conv 6 5x5 P2 + tanh", 6, L->H1, L->W1, k1 + 6, n1 * C * 25);
+    add_row(m, "avg pool 2x2", 6, L->H2, L->W2, 0, n1);
+    add_row(m, "conv 16 5x5 + tanh", 16, L->H3, L->W3, k2 + 16, n2 * 6 * 25);
+    add_row(m, "avg pool 2x2", 16, L->H4, L->W4, 0, n2);
+    add_row(m, "dense 120 + tanh", 120, 1, 1, f1 + 120, f1);
+    add_row(m, "dense 84 + tanh", 84, 1, 1, 84 * 120 + 84, 84 * 120);
+    add_row(m, "dense 10 (softmax in the loss)", classes, 1, 1, f3 + (size_t)classes, f3);
+    return m;
+}
+
+/* ======================================================================
+ * Section 4. A modern small network
+ * ======================================================================
+ *
+ * What changed between 1998 and today, in a network of the same size:
+ *
+ *   - 3x3 filters with padding 1 ("same" size), stacked, instead of 5x5:
+ *     two 3x3 layers see a 5x5 window with fewer weights (VGG's argument);
+ *   - ReLU instead of tanh: no saturation for positive inputs (deck 004);
+ *   - max pooling instead of average pooling (deck 004: "provides basic
+ *     translation invariance");
+ *   - batch normalization after each convolution (deck 001, deck 003), per
+ *     channel: BatchNorm2d.  For a (B, K, H, W) batch, channel k is
+ *     normalised over all B H W of its values,
+ *         mu_k = mean over (b, i, j) of z[b,k,i,j],  sigma_k^2 likewise,
+ *         n[b,k,i,j] = gamma_k (z[b,k,i,j] - mu_k) / sqrt(sigma_k^2 + eps) + beta_k,
+ *     one gamma and beta per channel, because a filter is the same feature
+ *     everywhere in the image.  It is exactly BatchNorm1d with the B H W
+ *     positions as the "examples" and the K channels as the "units", which is
+ *     how bn2d_forward below computes it with the lib's batch norm;
+ *     the convolution before it then needs no bias (the mean removes it);
+ *   - dropout before the classifier (deck 003: "in each forward pass, for
+ *     each neuron, with probability p, set [it] to 0"), inverted as in
+ *     PyTorch, so evaluation uses the network as it is.
+ *
+ * With K1 = 32 and K2 = 64 filters on (1, 28, 28):
+ *
+ *     x      (B, 1, 28, 28)
+ *     z1     (B, 32, 28, 28)  conv 32 filters 3x3, P = 1, no bias   w (32, 1, 3, 3)      288
+ *     n1     (B, 32, 28, 28)  BatchNorm2d                           gamma, beta (32)     64
+ *     a1     (B, 32, 28, 28)  ReLU
+ *     s1     (B, 32, 14, 14)  max pool 2x2 (argmax saved)
+ *     z2     (B, 64, 14, 14)  conv 64 filters 3x3, P = 1, no bias   w (64, 32, 3, 3)  18,432
+ *     n2     (B, 64, 14, 14)  BatchNorm2d                           gamma, beta (64)    128
+ *     a2     (B, 64, 14, 14)  ReLU
+ *     s2     (B, 64, 7, 7)    max pool 2x2
+ *     d2     (B, 3136)        dropout (mask saved)
+ *     logits (B, 10)          dense                                 W (10, 3136)     31,370
+ *                                                                               total 50,282
+ *
+ * Without batch norm (--no-bn, section 8) the convolutions get their biases
+ * back and n = z. */
+typedef struct {
+    int K1, K2, pool, use_bn;
+    double dropout;
+} small_cfg;
+
+typedef struct {
+    model m;
+    small_cfg cfg;
+    int H1, W1, H2, W2, H3, W3;    /* after pool1: H2 W2; after pool2: H3 W3 */
+    int flat;                      /* K2 H3 W3 */
+    float *conv1_w, *conv1_b, *bn1_gamma, *bn1_beta;   /* (K1, C, 3, 3), (K1) x 3 */
+    float *conv2_w, *conv2_b, *bn2_gamma, *bn2_beta;   /* (K2, K1, 3, 3), (K2) x 3 */
+    float *fc_w, *fc_b;                                /* (classes, flat), (classes) */
+    float *d_conv1_w, *d_conv1_b, *d_bn1_gamma, *d_bn1_beta;
+    float *d_conv2_w, *d_conv2_b, *d_bn2_gamma, *d_bn2_beta;
+    float *d_fc_w, *d_fc_b;
+    float *bn1_mean, *bn1_var, *bn2_mean, *bn2_var;    /* running statistics, in m.stats */
+    float *bn1_mu, *bn1_rstd, *bn2_mu, *bn2_rstd;      /* this batch's, saved for backward */
+    float *acts, *d_acts;
+    act_table act_tab, d_act_tab;
+    float *z1, *n1, *a1, *s1, *z2, *n2, *a2, *s2, *d2, *mask;
+    float *d_z1, *d_n1, *d_a1, *d_s1, *d_z2, *d_n2, *d_a2, *d_s2, *d_d2;
+    int *arg1, *arg2;              /* max pool argmax (B, K1, H2, W2), (B, K2, H3, W3) */
+    float *scratch;                /* (3, B H W): batch norm's columns of one channel */
+    const float *x;
+} smallnet;
+
+/* ---- BatchNorm2d with the lib's batch norm ----
+ * Channel k of a (B, K, HW) batch is B runs of HW contiguous floats.  Copied
+ * into one column of B HW values, it is a (B HW, 1) batch for the lib's
+ * BatchNorm1d: B HW "examples" of one "unit".  Channel by channel, the
+ * column stays in cache. */
+static void gather_channel(float *col, const float *t, int B, int K, int HW, int k)
+{
+    for (int b = 0; b < B; b++)
+        nn_copy(col + (size_t)b * HW, t + ((size_t)b * K + k) * HW, (size_t)HW);
+}
+
+static void scatter_channel(float *t, const float *col, int B, int K, int HW, int k, int add)
+{
+    for (int b = 0; b < B; b++) {
+        float *o = t + ((size_t)b * K + k) * HW;
+        if (add)
+            nn_axpy(o, 1.0f, col + (size_t)b * HW, (size_t)HW);
+        else
+            nn_copy(o, col + (size_t)b * HW, (size_t)HW);
+    }
+}
+
+/* in, out (B, K, HW); mu, rstd, gamma, beta, running_mean, running_var (K);
+ * scratch (3 B HW) */
+static void bn2d_forward(float *out, float *mu, float *rstd, const float *in, const float *gamma,
+                         const float *beta, float *running_mean, float *running_var, int B, int K, int HW,
+                         int training, float *scratch)
+{
+    size_t n = (size_t)B * HW;
+    float *col_in = scratch, *col_out = scratch + n;
+    for (int k = 0; k < K; k++) {
+        gather_channel(col_in, in, B, K, HW, k);
+        if (training)
+            must(nn_batchnorm_forward(col_out, &mu[k], &rstd[k], col_in, &gamma[k], &beta[k],
+                                      &running_mean[k], &running_var[k], B * HW, 1, NN_BN_MOMENTUM, NN_BN_EPS));
+        else
+            nn_batchnorm_eval(col_out, col_in, &gamma[k], &beta[k], &running_mean[k], &running_var[k], B * HW, 1,
+                              NN_BN_EPS);
+        scatter_channel(out, col_out, B, K, HW, k, 0);
+    }
+}
+
+/* adds into d_in (B, K, HW), d_gamma, d_beta (K) */
+static void bn2d_backward(float *d_in, float *d_gamma, float *d_beta, const float *d_out, const float *in,
+                          const float *gamma, const float *mu, const float *rstd, int B, int K, int HW,
+                          float *scratch)
+{
+    size_t n = (size_t)B * HW;
+    float *col_in = scratch, *col_dout = scratch + n, *col_din = scratch + 2 * n;
+    for (int k = 0; k < K; k++) {
+        gather_channel(col_in, in, B, K, HW, k);
+        gather_channel(col_dout, d_out, B, K, HW, k);
+        nn_zero(col_din, n);
+        nn_batchnorm_backward(col_din, &d_gamma[k], &d_beta[k], col_dout, col_in, &gamma[k], &mu[k], &rstd[k],
+                              B * HW, 1);
+        scatter_channel(d_in, col_din, B, K, HW, k, 1);
+    }
+}
+
+static void small_dims(const smallnet *S, int B, nn_conv_dims *c1, nn_pool_dims *p1, nn_conv_dims *c2,
+                       nn_pool_dims *p2)
+{
+    const small_cfg *c = &S->cfg;
+    must(nn_conv_dims_make(c1, B, S->m.C, S->m.H, S->m.W, c->K1, 3, 1, 1));
+    must(nn_pool_dims_make(p1, B, c->K1, S->H1, S->W1, c->pool, c->pool));
+    must(nn_conv_dims_make(c2, B, c->K1, S->H2, S->W2, c->K2, 3, 1, 1));
+    must(nn_pool_dims_make(p2, B, c->K2, S->H2, S->W2, c->pool, c->pool));
+}
+
+static int small_forward(model *m, const float *x, int B, int training, nn_rng *rng)
+{
+    smallnet *S = (smallnet *)m;
+    const small_cfg *c = &S->cfg;
+    nn_conv_dims c1, c2;
+    nn_pool_dims p1, p2;
+    small_dims(S, B, &c1, &p1, &c2, &p2);
+    int hw1 = S->H1 * S->W1, hw2 = S->H2 * S->W2;
+    size_t n1 = (size_t)B * c->K1 * hw1, n2 = (size_t)B * c->K2 * hw2, nf = (size_t)B * S->flat;
+    S->x = x;
+    must(nn_conv2d_forward(S->z1, x, S->conv1_w, S->conv1_b, &c1));            /* (B, K1, H, W) */
+    if (c->use_bn)
+        bn2d_forward(S->n1, S->bn1_mu, S->bn1_rstd, S->z1, S->bn1_gamma, S->bn1_beta, S->bn1_mean,
+                     S->bn1_var, B, c->K1, hw1, training, S->scratch);
+    else
+        nn_copy(S->n1, S->z1, n1);
+    nn_act_forward(NN_RELU, S->a1, S->n1, n1);
+    must(nn_maxpool_forward(S->s1, S->arg1, S->a1, &p1));                      /* (B, K1, H/2, W/2) */
+    must(nn_conv2d_forward(S->z2, S->s1, S->conv2_w, S->conv2_b, &c2));        /* (B, K2, H/2, W/2) */
+    if (c->use_bn)
+        bn2d_forward(S->n2, S->bn2_mu, S->bn2_rstd, S->z2, S->bn2_gamma, S->bn2_beta, S->bn2_mean,
+                     S->bn2_var, B, c->K2, hw2, training, S->scratch);
+    else
+        nn_copy(S->n2, S->z2, n2);
+    nn_act_forward(NN_RELU, S->a2, S->n2, n2);
+    must(nn_maxpool_forward(S->s2, S->arg2, S->a2, &p2));                      /* (B, K2, H/4, W/4) */
+    if (training && c->dropout > 0)
+        nn_dropout_forward(S->d2, S->mask, S->s2, nf, c->dropout, NN_DROPOUT_INVERTED, rng);
+    else
+        nn_dropout_eval(S->d2, S->s2, nf, c->dropout, NN_DROPOUT_INVERTED);
+    nn_dense_forward(m->logits, S->d2, S->fc_w, S->fc_b, B, S->flat, m->classes);   /* (B, 10) */
+    return NN_OK;
+}
+
+static void small_backward(model *m, const float *d_logits, int B)
+{
+    smallnet *S = (smallnet *)m;
+    const small_cfg *c = &S->cfg;
+    nn_conv_dims c1, c2;
+    nn_pool_dims p1, p2;
+    small_dims(S, B, &c1, &p1, &c2, &p2);
+    int hw1 = S->H1 * S->W1, hw2 = S->H2 * S->W2;
+    size_t n1 = (size_t)B * c->K1 * hw1, n2 = (size_t)B * c->K2 * hw2, nf = (size_t)B * S->flat;
+    act_zero(&S->d_act_tab, B);
+    /* forward: logits = d2 W^T + b */
+    nn_dense_backward(S->d_d2, S->d_fc_w, S->d_fc_b, d_logits, S->d2, S->fc_w, B, S->flat, m->classes);
+    /* forward: d2 = mask * s2 (the mask kept 1 / (1 - p) or 0) */
+    if (c->dropout > 0)
+        nn_dropout_backward(S->d_s2, S->d_d2, S->mask, nf);
+    else
+        nn_axpy(S->d_s2, 1.0f, S->d_d2, nf);
+    /* forward: s2 = max over each window of a2: the gradient goes to the argmax */
+    must(nn_maxpool_backward(S->d_a2, S->d_s2, S->arg2, &p2));
+    nn_act_backward(NN_RELU, S->d_n2, S->d_a2, S->n2, S->a2, n2);
+    if (c->use_bn)
+        bn2d_backward(S->d_z2, S->d_bn2_gamma, S->d_bn2_beta, S->d_n2, S->z2, S->bn2_gamma, S->bn2_mu,
+                      S->bn2_rstd, B, c->K2, hw2, S->scratch);
+    else
+        nn_axpy(S->d_z2, 1.0f, S->d_n2, n2);
+    must(nn_conv2d_backward(S->d_s1, S->d_conv2_w, S->d_conv2_b, S->d_z2, S->s1, S->conv2_w, &c2));
+    must(nn_maxpool_backward(S->d_a1, S->d_s1, S->arg1, &p1));
+    nn_act_backward(NN_RELU, S->d_n1, S->d_a1, S->n1, S->a1, n1);
+    if (c->use_bn)
+        bn2d_backward(S->d_z1, S->d_bn1_gamma, S->d_bn1_beta, S->d_n1, S->z1, S->bn1_gamma, S->bn1_mu,
+                      S->bn1_rstd, B, c->K1, hw1, S->scratch);
+    else
+        nn_axpy(S->d_z1, 1.0f, S->d_n1, n1);
+    must(nn_conv2d_backward(NULL, S->d_conv1_w, S->d_conv1_b, S->d_z1, S->x, S->conv1_w, &c1));
+}
+
+static void small_destroy(model *m)
+{
+    smallnet *S = (smallnet *)m;
+    free(m->params);
+    free(m->grads);
+    free(m->stats);
+    free(m->logits);
+    free(S->acts);
+    free(S->d_acts);
+    free(S->arg1);
+    free(S->arg2);
+    free(S->scratch);
+    free(S->bn1_mu);
+    free(S);
+}
+
+/* NULL and a message when the options do not make a network: zero filters,
+ * a pool larger than the feature map it pools. */
+static model *small_new(const small_cfg *cfg, int C, int H, int W, int classes, int max_batch, nn_rng *rng)
+{
+    if (cfg->K1 < 1 || cfg->K2 < 1) {
+        nn_error("the small network needs at least one filter in each convolution (got --filters1 %d, "
+                 "--filters2 %d): try 32 and 64", cfg->K1, cfg->K2);
+        return NULL;
+    }
+    smallnet *S = nn_calloc(1, sizeof *S);
+    model *m = &S->m;
+    S->cfg = *cfg;
+    snprintf(m->name, sizeof m->name, "small CNN");
+    m->C = C, m->H = H, m->W = W, m->classes = classes, m->max_batch = max_batch;
+    m->forward = small_forward, m->backward = small_backward, m->destroy = small_destroy;
+    S->H1 = H, S->W1 = W;   /* 3x3, padding 1: the same size */
+    char what[64];
+    snprintf(what, sizeof what, "pool1 (%dx%d) on the first feature maps (%dx%d)", cfg->pool, cfg->pool, H, W);
+    if (nn_out_size(what, H, cfg->pool, cfg->pool, 0, &S->H2) != NN_OK ||
+        nn_out_size(what, W, cfg->pool, cfg->pool, 0, &S->W2) != NN_OK) {
+        free(S);
+        return NULL;
+    }
+    snprintf(what, sizeof what, "pool2 (%dx%d) on the second feature maps (%dx%d)", cfg->pool, cfg->pool,
+             S->H2, S->W2);
+    if (nn_out_size(what, S->H2, cfg->pool, cfg->pool, 0, &S->H3) != NN_OK ||
+        nn_out_size(what, S->W2, cfg->pool, cfg->pool, 0, &S->W3) != NN_OK) {
+        free(S);
+        return NULL;
+    }
+    int K1 = cfg->K1, K2 = cfg->K2;
+    S->flat = K2 * S->H3 * S->W3;
+    size_t k1 = (size_t)K1 * C * 9, k2 = (size_t)K2 * K1 * 9, fc = (size_t)classes * S->flat;
+    size_t b1 = cfg->use_bn ? 0 : (size_t)K1, b2 = cfg->use_bn ? 0 : (size_t)K2;
+    size_t g1 = cfg->use_bn ? (size_t)K1 : 0, g2 = cfg->use_bn ? (size_t)K2 : 0;
+    nn_piece p[] = {{"conv1.w", k1, &S->conv1_w},     {"conv1.b", b1, &S->conv1_b},
+                    {"bn1.gamma", g1, &S->bn1_gamma}, {"bn1.beta", g1, &S->bn1_beta},
+                    {"conv2.w", k2, &S->conv2_w},     {"conv2.b", b2, &S->conv2_b},
+                    {"bn2.gamma", g2, &S->bn2_gamma}, {"bn2.beta", g2, &S->bn2_beta},
+                    {"fc.w", fc, &S->fc_w},           {"fc.b", (size_t)classes, &S->fc_b}};
+    nn_piece g[] = {{"conv1.w", k1, &S->d_conv1_w},     {"conv1.b", b1, &S->d_conv1_b},
+                    {"bn1.gamma", g1, &S->d_bn1_gamma}, {"bn1.beta", g1, &S->d_bn1_beta},
+                    {"conv2.w", k2, &S->d_conv2_w},     {"conv2.b", b2, &S->d_conv2_b},
+                    {"bn2.gamma", g2, &S->d_bn2_gamma}, {"bn2.beta", g2, &S->d_bn2_beta},
+                    {"fc.w", fc, &S->d_fc_w},           {"fc.b", (size_t)classes, &S->d_fc_b}};
+    nn_piece st[] = {{"bn1.running_mean", g1, &S->bn1_mean}, {"bn1.running_var", g1, &S->bn1_var},
+                     {"bn2.running_mean", g2, &S->bn2_mean}, {"bn2.running_var", g2, &S->bn2_var}};
+    size_t n_grads;
+    m->params = nn_alloc_pieces(p, 10, &m->n_params);
+    m->grads = nn_alloc_pieces(g, 10, &n_grads);
+    m->stats = nn_alloc_pieces(st, 4, &m->n_stats);
+    if (cfg->use_bn) {
+        /* no bias before batch norm: the kernels take NULL for "no bias" */
+        S->conv1_b = S->conv2_b = S->d_conv1_b = S->d_conv2_b = NULL;
+        for (int k = 0; k < K1; k++)
+            S->bn1_gamma[k] = 1, S->bn1_var[k] = 1;
+        for (int k = 0; k < K2; k++)
+            S->bn2_gamma[k] = 1, S->bn2_var[k] = 1;
+    }
+    S->bn1_mu = nn_floats(2 * (size_t)(K1 + K2));
+    S->bn1_rstd = S->bn1_mu + K1, S->bn2_mu = S->bn1_rstd + K1, S->bn2_rstd = S->bn2_mu + K2;
+    m->logits = nn_floats((size_t)max_batch * classes);
+    size_t n1 = (size_t)K1 * H * W, n1p = (size_t)K1 * S->H2 * S->W2;
+    size_t n2 = (size_t)K2 * S->H2 * S->W2, nf = (size_t)S->flat;
+    act_table *a = &S->act_tab, *d = &S->d_act_tab;
+    act_add(a, "z1", n1, &S->z1), act_add(a, "n1", n1, &S->n1), act_add(a, "a1", n1, &S->a1);
+    act_add(a, "s1", n1p, &S->s1);
+    act_add(a, "z2", n2, &S->z2), act_add(a, "n2", n2, &S->n2), act_add(a, "a2", n2, &S->a2);
+    act_add(a, "s2", nf, &S->s2), act_add(a, "d2", nf, &S->d2), act_add(a, "mask", nf, &S->mask);
+    act_add(d, "d_z1", n1, &S->d_z1), act_add(d, "d_n1", n1, &S->d_n1), act_add(d, "d_a1", n1, &S->d_a1);
+    act_add(d, "d_s1", n1p, &S->d_s1);
+    act_add(d, "d_z2", n2, &S->d_z2), act_add(d, "d_n2", n2, &S->d_n2), act_add(d, "d_a2", n2, &S->d_a2);
+    act_add(d, "d_s2", nf, &S->d_s2), act_add(d, "d_d2", nf, &S->d_d2);
+    S->acts = act_alloc(a, max_batch);
+    S->d_acts = act_alloc(d, max_batch);
+    S->arg1 = malloc(sizeof(int) * n1p * (size_t)max_batch);
+    S->arg2 = malloc(sizeof(int) * nf * (size_t)max_batch);
+    size_t biggest = (size_t)(H * W > S->H2 * S->W2 ? H * W : S->H2 * S->W2);
+    S->scratch = nn_floats(3 * biggest * (size_t)max_batch);
+
+    /* He initialisation before each ReLU, Xavier before the softmax */
+    init_normal(S->conv1_w, k1, he_std((size_t)C * 9), rng);
+    init_normal(S->conv2_w, k2, he_std((size_t)K1 * 9), rng);
+    init_normal(S->fc_w, fc, xavier_std((size_t)S->flat, (size_t)classes), rng);
+
+    char name[40];
+    snprintf(name, sizeof name, "conv %d 3x3 P1%s + ReLU", K1, cfg->use_bn ? " + BN" : "");
+    add_row(m, name, K1, H, W, k1 + b1 + 2 * g1, n1 * C * 9);
+    snprintf(name, sizeof name, "max pool %dx%d", cfg->pool, cfg->pool);
+    add_row(m, name, K1, S->H2, S->W2, 0, n1);
+    snprintf(name, sizeof name, "conv %d 3x3 P1%s + ReLU", K2, cfg->use_bn ? " + BN" : "");
+    add_row(m, name, K2, S->H2, S->W2, k2 + b2 + 2 * g2, n2 * K1 * 9);
+    snprintf(name, sizeof name, "max pool %dx%d", cfg->pool, cfg->pool);
+    add_row(m, name, K2, S->H3, S->W3, 0, n2);
+    snprintf(name, sizeof name, "dropout p = %.2g", cfg->dropout);
+    add_row(m, name, K2, S->H3, S->W3, 0, 0);
+    add_row(m, "dense 10 (softmax in the loss)", classes, 1, 1, fc + (size_t)classes, fc);
+    return m;
+}
+
+/* ======================================================================
+ * Section 5. Training
+ * ======================================================================
+ *
+ * Deck 000's recipe, every part of it:
+ *   - shuffle the training set every epoch (a new permutation), so that
+ *     consecutive mini-batches are never the same and the gradient noise is
+ *     unbiased;
+ *   - mini-batches of B images; ONE gradient step per batch: zero the
+ *     gradients, forward, the loss L = mean over the batch of
+ *     -log softmax(z)_y, backward, one optimizer step;
+ *   - many epochs, each ended by a pass over the validation split in
+ *     evaluation mode (batch norm's running statistics, no dropout);
+ *   - early stopping (deck 001, deck 004): keep the parameters of the epoch
+ *     with the best validation accuracy, and stop when `patience` epochs
+ *     have gone by without a better one;
+ *   - a learning-rate schedule: cosine decay over the planned epochs,
+ *         lr_e = lr_0 (1 + cos(pi e / E)) / 2,   e = 0, ..., E - 1,
+ *     large steps while far from a minimum, small ones to settle into it.
+ * A loss that is not finite or has grown by a factor of 1e6 is divergence:
+ * the run stops with a message naming the learning rate (nn_optim_check_loss). */
+#define MAX_EPOCHS 200
+
+typedef struct {
+    int epochs, batch, patience;
+    nn_optim_config opt;
+    int cosine;          /* 1: the cosine schedule; 0: a constant rate */
+    augment_cfg aug;
+    int verbose;         /* one line per epoch */
+} train_cfg;
+
+typedef struct {
+    double train_loss, train_acc, val_loss, val_acc, lr;
+} epoch_log;
+
+typedef struct {
+    epoch_log log[MAX_EPOCHS];
+    int epochs_run, best_epoch;   /* best_epoch from 1 */
+    double best_val_acc, seconds, images_per_second;
+} train_result;
+
+/* Accuracy of m on ds in evaluation mode; the mean loss into *loss and the
+ * predicted classes into pred (n) when they are not NULL. */
+static double evaluate(model *m, const nn_dataset *ds, const data_sets *data, double *loss, int *pred)
+{
+    int B = m->max_batch, correct = 0;
+    float *x = nn_floats((size_t)B * ds->d), *probs = nn_floats((size_t)B * m->classes);
+    int *idx = malloc(sizeof(int) * (size_t)B), *y = malloc(sizeof(int) * (size_t)B);
+    double total = 0;
+    for (int start = 0; start < ds->n; start += B) {
+        int n = ds->n - start < B ? ds->n - start : B;
+        for (int b = 0; b < n; b++)
+            idx[b] = start + b;
+        gather_batch(x, y, ds, idx, n, data, NULL, NULL);
+        must(m->forward(m, x, n, 0, NULL));
+        total += nn_softmax_xent_forward(probs, m->logits, y, n, m->classes) * n;
+        for (int b = 0; b < n; b++) {
+            int k = (int)nn_argmax(m->logits + (size_t)b * m->classes, (size_t)m->classes);
+            correct += k == y[b];
+            if (pred)
+                pred[start + b] = k;
+        }
+    }
+    if (loss)
+        *loss = total / (ds->n > 0 ? ds->n : 1);
+    free(x), free(probs), free(idx), free(y);
+    return ds->n > 0 ? (double)correct / ds->n : 0;
+}
+
+/* Trains m on data->train, validating on data->val; leaves m at its best
+ * validation epoch.  NN_ERR with a message when training diverged. */
+static int train(model *m, const data_sets *data, const train_cfg *cfg, nn_rng *rng, train_result *res)
+{
+    const nn_dataset *ds = &data->train;
+    int B = cfg->batch < m->max_batch ? cfg->batch : m->max_batch;
+    memset(res, 0, sizeof *res);
+    nn_optim opt;
+    if (nn_optim_init(&opt, &cfg->opt, m->n_params) != NN_OK)
+        return NN_ERR;
+    float *best_params = nn_floats(m->n_params), *best_stats = nn_floats(m->n_stats + 1);
+    float *x = nn_floats((size_t)B * ds->d), *probs = nn_floats((size_t)B * m->classes);
+    float *d_logits = nn_floats((size_t)B * m->classes);
+    int *order = malloc(sizeof(int) * (size_t)ds->n), *y = malloc(sizeof(int) * (size_t)B);
+    double first_loss = -1, start = nn_seconds(), train_seconds = 0;
+    int status = NN_OK, since_best = 0;
+    long images = 0;
+    res->best_val_acc = -1;
+    for (int e = 0; e < cfg->epochs && status == NN_OK; e++) {
+        double lr = cfg->cosine ? cfg->opt.lr * 0.5 * (1 + cos(M_PI * e / cfg->epochs)) : cfg->opt.lr;
+        opt.cfg.lr = lr;
+        nn_rng_permutation(rng, order, (size_t)ds->n);
+        double sum_loss = 0;
+        int correct = 0, seen = 0;
+        double epoch_start = nn_seconds();
+        for (int b0 = 0; b0 < ds->n && status == NN_OK; b0 += B) {
+            /* the last batch may be smaller; one image has no batch statistics */
+            int n = ds->n - b0 < B ? ds->n - b0 : B;
+            if (n < 2)
+                break;
+            gather_batch(x, y, ds, order + b0, n, data, &cfg->aug, rng);
+            nn_zero(m->grads, m->n_params);
+            must(m->forward(m, x, n, 1, rng));
+            double loss = nn_softmax_xent_forward(probs, m->logits, y, n, m->classes);
+            if (first_loss < 0)
+                first_loss = loss;
+            if (nn_optim_check_loss(&opt, loss, first_loss, 1e6) != NN_OK) {
+                status = NN_ERR;
+                break;
+            }
+            nn_zero(d_logits, (size_t)n * m->classes);
+            nn_softmax_xent_backward(d_logits, probs, y, n, m->classes);
+            m->backward(m, d_logits, n);
+            status = nn_optim_step(&opt, m->params, m->grads);
+            sum_loss += loss * n;
+            for (int b = 0; b < n; b++)
+                correct += (int)nn_argmax(m->logits + (size_t)b * m->classes, (size_t)m->classes) == y[b];
+            seen += n;
+            images += n;
+            nn_progress(m->name, (long)e * ds->n + b0 + n, (long)cfg->epochs * ds->n);
+        }
+        train_seconds += nn_seconds() - epoch_start;
+        if (status != NN_OK)
+            break;
+        epoch_log *l = &res->log[e];
+        l->lr = lr;
+        l->train_loss = sum_loss / seen;
+        l->train_acc = (double)correct / seen;
+        l->val_acc = evaluate(m, &data->val, data, &l->val_loss, NULL);
+        res->epochs_run = e + 1;
+        if (l->val_acc > res->best_val_acc) {
+            res->best_val_acc = l->val_acc;
+            res->best_epoch = e + 1;
+            nn_copy(best_params, m->params, m->n_params);
+            nn_copy(best_stats, m->stats, m->n_stats);
+            since_best = 0;
+        } else {
+            since_best++;
+        }
+        if (cfg->verbose) {
+            nn_progress_end();
+            nn_say("   epoch %3d  lr %.5f  train loss %.4f acc %.4f  val loss %.4f acc %.4f%s\n", e + 1, lr,
+                   l->train_loss, l->train_acc, l->val_loss, l->val_acc, since_best == 0 ? "  *" : "");
+        }
+        if (since_best >= cfg->patience)
+            break;
+    }
+    nn_progress_end();
+    res->seconds = nn_seconds() - start;
+    res->images_per_second = images / fmax(train_seconds, 1e-9);
+    if (status == NN_OK && res->best_epoch > 0) {
+        nn_copy(m->params, best_params, m->n_params);
+        nn_copy(m->stats, best_stats, m->n_stats);
+    }
+    free(best_params), free(best_stats), free(x), free(probs), free(d_logits), free(order), free(y);
+    nn_optim_free(&opt);
+    return status;
+}
+
+/* ======================================================================
+ * Section 6. What a network costs
+ * ======================================================================
+ *
+ * For each layer: learnable parameters; activation floats per image (the
+ * layer's output, which the forward pass keeps for backward, so training
+ * memory grows with the batch); multiply-adds per image.  A convolution
+ * with K filters of C x F x F on an H2 x W2 output does K H2 W2 C F^2
+ * multiply-adds and has K C F^2 (+ K biases) parameters; a dense layer
+ * I -> O does and has I O.  Convolutions hold few parameters and do most of
+ * the work; dense layers the reverse. */
+static void print_table(const model *m)
+{
+    nn_say("   %-32s %10s %10s %12s %12s\n", "layer", "output", "params", "acts/image", "MACs/image");
+    size_t params = 0, acts = 0, macs = 0;
+    for (int r = 0; r < m->n_rows; r++) {
+        const layer_row *l = &m->rows[r];
+        nn_say("   %-32s %10s %10zu %12zu %12zu\n", l->name, l->shape, l->params, l->acts, l->macs);
+        params += l->params, acts += l->acts, macs += l->macs;
+    }
+    nn_say("   %-32s %10s %10zu %12zu %12zu\n", "total", "", params, acts, macs);
+    NN_ASSERT(params == m->n_params);
+}
+
+/* ======================================================================
+ * The program
+ * ====================================================================== */
+typedef struct {
+    const char *dataset, *net;
+    int full, n_train, n_val, n_test, epochs, batch, patience;
+    double lr, lenet_lr, dropout, noise;
+    int K1, K2, pool, no_bn, shift, flip, no_augment;
+} options;
+
+static void print_result(const char *what, const train_result *r, double test_acc)
+{
+    nn_say("   %s: best validation accuracy %.4f at epoch %d of %d; test accuracy %.4f\n", what, r->best_val_acc,
+           r->best_epoch, r->epochs_run, test_acc);
+    nn_say("   %s: %.1f s of training, %.0f images per second\n", what, r->seconds, r->images_per_second);
+}
+
+static train_cfg make_train_cfg(const options *o, double lr, int augment)
+{
+    train_cfg c = {0};
+    c.epochs = o->epochs;
+    c.batch = o->batch;
+    c.patience = o->patience;
+    if (nn_optim_parse("adam", lr, &c.opt) != NN_OK)
+        nn_die_last();
+    c.cosine = 1;
+    if (augment) {
+        c.aug.shift = o->shift;
+        c.aug.flip = o->flip;
+        c.aug.noise = o->noise;
+    }
+    c.verbose = 1;
+    return c;
+}
+
+#ifndef CH07_NO_MAIN
+int main(int argc, char **argv)
+{
+    options o = {.dataset = "fashion", .net = "all", .n_train = -1, .n_val = -1, .n_test = -1, .epochs = -1,
+                 .batch = 64, .patience = -1, .lr = 0.002, .lenet_lr = 0.001, .dropout = 0.25, .noise = 0,
+                 .K1 = 16, .K2 = 64, .pool = 2, .shift = 1, .flip = 1};
+    static const char *const datasets[] = {"fashion", "digits", NULL};
+    static const char *const nets[] = {"all", "lenet", "small", NULL};
+    int no_flip = 0;
+    nn_option table[] = {
+        NN_OPT_FLAG("full", "the documented run: all 60,000 training images (5,000 for validation), "
+                            "all 10,000 test images, 12 epochs (many minutes)", &o.full),
+        NN_OPT_CHOICE("dataset", "NAME", "fashion (default) or digits (8x8, shipped in data/)", &o.dataset,
+                      datasets),
+        NN_OPT_CHOICE("net", "NAME", "which networks to train in section 5: all, lenet, small", &o.net, nets),
+        NN_OPT_INT("train", "N", "training images, validation included (default 3000; --full: all)",
+                   &o.n_train, 10, 60000),
+        NN_OPT_INT("val", "N", "of those, images for validation (default 500; --full: 5000)", &o.n_val, 1, 30000),
+        NN_OPT_INT("test", "N", "test images (default 1000; --full: all)", &o.n_test, 1, 10000),
+        NN_OPT_INT("epochs", "N", "at most N epochs (default 4; --full: 12)", &o.epochs, 1, MAX_EPOCHS),
+        NN_OPT_INT("batch", "B", "mini-batch size (default 64)", &o.batch, 2, 1024),
+        NN_OPT_INT("patience", "N", "stop after N epochs without a better validation accuracy (default: "
+                                    "as many as the epochs)", &o.patience, 1, MAX_EPOCHS),
+        NN_OPT_DOUBLE("lr", "RATE", "Adam's initial learning rate for the small network (default 0.002)",
+                      &o.lr, 1e-6, 1e6),
+        NN_OPT_DOUBLE("lenet-lr", "RATE", "the same for LeNet-5 (default 0.001)", &o.lenet_lr, 1e-6, 1e6),
+        NN_OPT_INT("filters1", "K", "filters of the small network's first convolution (default 16)", &o.K1, 0,
+                   512),
+        NN_OPT_INT("filters2", "K", "filters of its second convolution (default 64)", &o.K2, 0, 512),
+        NN_OPT_INT("pool", "F", "its max pools: F x F, stride F (default 2)", &o.pool, 1, 64),
+        NN_OPT_DOUBLE("dropout", "P", "its dropout probability before the classifier (default 0.25)",
+                      &o.dropout, 0, 0.95),
+        NN_OPT_FLAG("no-bn", "no batch normalization in the small network", &o.no_bn),
+        NN_OPT_INT("shift", "S", "augmentation: random shifts of up to S pixels (default 1)", &o.shift, 0, 8),
+        NN_OPT_FLAG("no-flip", "augmentation: no left-right mirroring", &no_flip),
+        NN_OPT_DOUBLE("noise", "STD", "augmentation: Gaussian pixel noise (default 0)", &o.noise, 0, 1),
+        NN_OPT_FLAG("no-augment", "no augmentation at all", &o.no_augment),
+        NN_OPT_END};
+    nn_common common;
+    nn_cli_parse(argc, argv, "ch07-cnn", "Chapter 7: the convolutional network", table, &common);
+    o.flip = !no_flip;
+    if (o.n_train < 0)
+        o.n_train = o.full ? 0 : 3000;
+    if (o.n_val < 0)
+        o.n_val = o.full ? 5000 : 500;
+    if (o.n_test < 0)
+        o.n_test = o.full ? 0 : 1000;
+    if (o.epochs < 0)
+        o.epochs = o.full ? 12 : 4;
+    if (o.patience < 0)
+        o.patience = o.epochs;
+    /* One random stream per purpose, so that each result depends only on the
+     * seed and its own options: the small network of a run that also trains
+     * LeNet-5 is the one of a run that trains it alone. */
+    nn_rng rng;
+    nn_rng_seed(&rng, common.seed, 1);
+    double start = nn_seconds();
+    nn_say("Chapter 7: the convolutional network (seed %llu)\n", (unsigned long long)common.seed);
+
+    data_sets data;
+    load_data(&data, o.dataset, common.data_dir, o.n_train, o.n_val, o.n_test, &rng);
+    nn_say("\n1. Data: %s, %d training, %d validation and %d test images of %dx%dx%d%s\n", data.name,
+           data.train.n, data.val.n, data.test.n, data.C, data.H, data.W,
+           o.full ? "" : " (a subset: --full for the documented run)");
+
+    small_cfg sc = {o.K1, o.K2, o.pool, !o.no_bn, o.dropout};
+    int B = o.batch;
+    if (strcmp(o.net, "small") != 0) {
+        nn_say("\n3. LeNet-5\n");
+        nn_rng_seed(&rng, common.seed, 3);
+        model *lenet = lenet_new(data.C, data.H, data.W, N_CLASSES, B, &rng);
+        if (!lenet)
+            nn_die_last();
+        print_table(lenet);
+        train_cfg tc = make_train_cfg(&o, o.lenet_lr, 0);
+        train_result r;
+        if (train(lenet, &data, &tc, &rng, &r) != NN_OK)
+            nn_die_last();
+        print_result("LeNet-5", &r, evaluate(lenet, &data.test, &data, NULL, NULL));
+        model_free(lenet);
+    }
+    if (strcmp(o.net, "lenet") != 0) {
+        nn_say("\n4. The small network\n");
+        nn_rng_seed(&rng, common.seed, 4);
+        model *small = small_new(&sc, data.C, data.H, data.W, N_CLASSES, B, &rng);
+        if (!small)
+            nn_die(2, "%s", nn_last_error());
+        print_table(small);
+        train_cfg tc = make_train_cfg(&o, o.lr, !o.no_augment);
+        train_result r;
+        if (train(small, &data, &tc, &rng, &r) != NN_OK)
+            nn_die_last();
+        print_result("small CNN", &r, evaluate(small, &data.test, &data, NULL, NULL));
+        model_free(small);
+    }
+    nn_say("\nDone in %.1f s\n", nn_seconds() - start);
+    data_free(&data);
+    nn_conv_free_workspace();
+    return claims_failed ? 1 : 0;
+}
+#endif
