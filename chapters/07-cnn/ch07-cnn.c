@@ -1088,7 +1088,7 @@ int main(int argc, char **argv)
     int no_flip = 0;
     nn_option table[] = {
         NN_OPT_FLAG("full", "the documented run: all 60,000 training images (5,000 for validation), "
-                            "all 10,000 test images, 12 epochs (many minutes)", &o.full),
+                            "all 10,000 test images, 8 epochs (many minutes)", &o.full),
         NN_OPT_CHOICE("dataset", "NAME", "fashion (default) or digits (8x8, shipped in data/)", &o.dataset,
                       datasets),
         NN_OPT_CHOICE("net", "NAME", "which networks to train in section 5: all, lenet, small", &o.net, nets),
@@ -1096,7 +1096,7 @@ int main(int argc, char **argv)
                    &o.n_train, 10, 60000),
         NN_OPT_INT("val", "N", "of those, images for validation (default 500; --full: 5000)", &o.n_val, 1, 30000),
         NN_OPT_INT("test", "N", "test images (default 1000; --full: all)", &o.n_test, 1, 10000),
-        NN_OPT_INT("epochs", "N", "at most N epochs (default 4; --full: 12)", &o.epochs, 1, MAX_EPOCHS),
+        NN_OPT_INT("epochs", "N", "at most N epochs (default 4; --full: 8)", &o.epochs, 1, MAX_EPOCHS),
         NN_OPT_INT("batch", "B", "mini-batch size (default 64)", &o.batch, 2, 1024),
         NN_OPT_INT("patience", "N", "stop after N epochs without a better validation accuracy (default: "
                                     "as many as the epochs)", &o.patience, 1, MAX_EPOCHS),
@@ -1125,7 +1125,7 @@ int main(int argc, char **argv)
     if (o.n_test < 0)
         o.n_test = o.full ? 0 : 1000;
     if (o.epochs < 0)
-        o.epochs = o.full ? 12 : 4;
+        o.epochs = o.full ? 8 : 4;
     if (o.patience < 0)
         o.patience = o.epochs;
     /* One random stream per purpose, so that each result depends only on the

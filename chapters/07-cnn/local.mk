@@ -4,3 +4,11 @@
 bin_PROGRAMS += ch07-cnn
 ch07_cnn_SOURCES = chapters/07-cnn/ch07-cnn.c
 FIGURE_CHAPTERS += ch07-cnn
+
+## Chapter tests: gradient checks of the whole networks, the layers against
+## their definitions, determinism, bad options; and runs of the program.
+CH07_TESTS = tests/ch07/test-ch07-units
+check_PROGRAMS += tests/ch07/test-ch07-units
+tests_ch07_test_ch07_units_SOURCES = tests/ch07/test-ch07-units.c
+EXTRA_tests_ch07_test_ch07_units_DEPENDENCIES = chapters/07-cnn/ch07-cnn.c
+TESTS += $(CH07_TESTS)
