@@ -1043,6 +1043,476 @@ static void print_table(const model *m)
 }
 
 /* ======================================================================
+ * Section 2. Deck 004's toy network, every number printed
+ * ======================================================================
+ *
+ * Before the real networks, one small enough to follow by hand: Jeremy
+ * Howard's spreadsheet (fast.ai), as deck 004 describes it, on one
+ * handwritten digit of the 8x8 set:
+ *
+ *     x      (1, 8, 8)    the image, pixels in [0, 1]
+ *     a1     (2, 6, 6)    "convolutional layer 1 consists of two 3x3 filters", then ReLU
+ *     a2     (2, 4, 4)    "convolutional layer 2 consists of two 3x3 filters" (each 2x3x3), ReLU
+ *     s      (2, 2, 2)    "max-pool layer reduces each 2x2 sub-matrix to one value"
+ *     z      (10)         "layer of dense weights, one per value in the previous layer"
+ *     p      (10)         "softmax output for multiclass classification"
+ *
+ * As in the spreadsheet, the first layer's filters are made by hand: a
+ * horizontal edge detector (dark above, bright below: the top of a stroke)
+ * and a vertical one (dark left, bright right: the left side of a stroke).
+ * The second convolution and the dense layer are learned: a few epochs of
+ * the training loop of section 5 on the other digits. */
+static const float toy_filters[2][9] = {{-1, -1, -1, 1, 1, 1, 0, 0, 0},    /* top edges */
+                                        {-1, 1, 0, -1, 1, 0, -1, 1, 0}};   /* left edges */
+
+typedef struct {
+    model m;
+    float conv1_w[18], conv1_b[2];         /* (2, 1, 3, 3), (2): fixed, by hand */
+    float *conv2_w, *conv2_b, *fc_w, *fc_b;       /* (2, 2, 3, 3), (2), (10, 8), (10) */
+    float *d_conv2_w, *d_conv2_b, *d_fc_w, *d_fc_b;
+    float *acts, *d_acts;
+    act_table act_tab, d_act_tab;
+    float *z1, *a1, *z2, *a2, *s;         /* (B, 2, 6, 6) x 2, (B, 2, 4, 4) x 2, (B, 8) */
+    float *d_a2, *d_z2, *d_s;
+    int *argmax;                          /* (B, 2, 2, 2) */
+} toy_net;
+
+static void toy_dims(int B, nn_conv_dims *c1, nn_conv_dims *c2, nn_pool_dims *p)
+{
+    must(nn_conv_dims_make(c1, B, 1, 8, 8, 2, 3, 1, 0));
+    must(nn_conv_dims_make(c2, B, 2, 6, 6, 2, 3, 1, 0));
+    must(nn_pool_dims_make(p, B, 2, 4, 4, 2, 2));
+}
+
+static int toy_forward(model *m, const float *x, int B, int training, nn_rng *rng)
+{
+    (void)training, (void)rng;
+    toy_net *T = (toy_net *)m;
+    nn_conv_dims c1, c2;
+    nn_pool_dims p;
+    toy_dims(B, &c1, &c2, &p);
+    must(nn_conv2d_forward(T->z1, x, T->conv1_w, T->conv1_b, &c1));      /* (B, 2, 6, 6) */
+    nn_act_forward(NN_RELU, T->a1, T->z1, (size_t)B * 72);
+    must(nn_conv2d_forward(T->z2, T->a1, T->conv2_w, T->conv2_b, &c2));  /* (B, 2, 4, 4) */
+    nn_act_forward(NN_RELU, T->a2, T->z2, (size_t)B * 32);
+    must(nn_maxpool_forward(T->s, T->argmax, T->a2, &p));                /* (B, 2, 2, 2) */
+    nn_dense_forward(m->logits, T->s, T->fc_w, T->fc_b, B, 8, m->classes);   /* (B, 10) */
+    return NN_OK;
+}
+
+static void toy_backward(model *m, const float *d_logits, int B)
+{
+    toy_net *T = (toy_net *)m;
+    nn_conv_dims c1, c2;
+    nn_pool_dims p;
+    toy_dims(B, &c1, &c2, &p);
+    act_zero(&T->d_act_tab, B);
+    nn_dense_backward(T->d_s, T->d_fc_w, T->d_fc_b, d_logits, T->s, T->fc_w, B, 8, m->classes);
+    must(nn_maxpool_backward(T->d_a2, T->d_s, T->argmax, &p));
+    nn_act_backward(NN_RELU, T->d_z2, T->d_a2, T->z2, T->a2, (size_t)B * 32);
+    /* the first layer is fixed: neither its weights nor its input need a gradient */
+    must(nn_conv2d_backward(NULL, T->d_conv2_w, T->d_conv2_b, T->d_z2, T->a1, T->conv2_w, &c2));
+}
+
+static void toy_destroy(model *m)
+{
+    toy_net *T = (toy_net *)m;
+    free(m->params), free(m->grads), free(m->logits), free(T->acts), free(T->d_acts), free(T->argmax);
+    free(T);
+}
+
+static model *toy_new(int max_batch, nn_rng *rng)
+{
+    toy_net *T = nn_calloc(1, sizeof *T);
+    model *m = &T->m;
+    snprintf(m->name, sizeof m->name, "toy network");
+    m->C = 1, m->H = 8, m->W = 8, m->classes = N_CLASSES, m->max_batch = max_batch;
+    m->forward = toy_forward, m->backward = toy_backward, m->destroy = toy_destroy;
+    memcpy(T->conv1_w, toy_filters, sizeof T->conv1_w);
+    nn_piece p[] = {{"conv2.w", 36, &T->conv2_w}, {"conv2.b", 2, &T->conv2_b},
+                    {"fc.w", 80, &T->fc_w},       {"fc.b", 10, &T->fc_b}};
+    nn_piece g[] = {{"conv2.w", 36, &T->d_conv2_w}, {"conv2.b", 2, &T->d_conv2_b},
+                    {"fc.w", 80, &T->d_fc_w},       {"fc.b", 10, &T->d_fc_b}};
+    size_t n_grads;
+    m->params = nn_alloc_pieces(p, 4, &m->n_params);
+    m->grads = nn_alloc_pieces(g, 4, &n_grads);
+    m->logits = nn_floats((size_t)max_batch * N_CLASSES);
+    act_table *a = &T->act_tab, *d = &T->d_act_tab;
+    act_add(a, "z1", 72, &T->z1), act_add(a, "a1", 72, &T->a1), act_add(a, "z2", 32, &T->z2);
+    act_add(a, "a2", 32, &T->a2), act_add(a, "s", 8, &T->s);
+    act_add(d, "d_a2", 32, &T->d_a2), act_add(d, "d_z2", 32, &T->d_z2), act_add(d, "d_s", 8, &T->d_s);
+    T->acts = act_alloc(a, max_batch);
+    T->d_acts = act_alloc(d, max_batch);
+    T->argmax = malloc(sizeof(int) * 8 * (size_t)max_batch);
+    init_normal(T->conv2_w, 36, he_std(18), rng);
+    init_normal(T->fc_w, 80, xavier_std(8, 10), rng);
+    add_row(m, "conv 2 3x3 (by hand) + ReLU", 2, 6, 6, 0, 72 * 9);
+    add_row(m, "conv 2 3x3 + ReLU", 2, 4, 4, 38, 32 * 18);
+    add_row(m, "max pool 2x2", 2, 2, 2, 0, 32);
+    add_row(m, "dense 10 + softmax", 10, 1, 1, 90, 80);
+    return m;
+}
+
+/* The 8x8 digits as they are (no enlarging, no standardising), a fifth
+ * held out for testing, as many more for validation. */
+static void load_small_digits(data_sets *data, nn_rng *rng)
+{
+    memset(data, 0, sizeof *data);
+    nn_dataset digits;
+    must(nn_load_digits(&digits, NULL));
+    for (size_t q = 0; q < (size_t)digits.n * 64; q++)
+        digits.x[q] /= 16;
+    int *order = malloc(sizeof(int) * (size_t)digits.n);
+    nn_rng_permutation(rng, order, (size_t)digits.n);
+    int n_hold = digits.n / 5;
+    subset(&data->test, &digits, order, n_hold);
+    subset(&data->val, &digits, order + n_hold, n_hold);
+    subset(&data->train, &digits, order + 2 * n_hold, digits.n - 2 * n_hold);
+    free(order);
+    nn_dataset_free(&digits);
+    data->C = 1, data->H = data->W = 8, data->mean = 0, data->std = 1;
+    data->name = "digits 8x8";
+    data->class_names = digit_names;
+}
+
+static void print_maps(const char *title, const float *maps, int n_maps, int rows, int cols)
+{
+    nn_say("   %s\n", title);
+    for (int i = 0; i < rows; i++) {
+        nn_say("    ");
+        for (int k = 0; k < n_maps; k++) {
+            for (int j = 0; j < cols; j++)
+                nn_say(" %5.2f", (double)maps[((size_t)k * rows + i) * cols + j]);
+            nn_say(k + 1 < n_maps ? "   |" : "");
+        }
+        nn_say("\n");
+    }
+}
+
+static train_cfg make_train_cfg_plain(int epochs, int batch, double lr)
+{
+    train_cfg c = {0};
+    c.epochs = epochs, c.batch = batch, c.patience = epochs, c.cosine = 1;
+    if (nn_optim_parse("adam", lr, &c.opt) != NN_OK)
+        nn_die_last();
+    return c;
+}
+
+static void section_toy(uint64_t seed)
+{
+    nn_say("\n2. Deck 004's toy network on one handwritten 7 (Jeremy Howard's spreadsheet)\n");
+    nn_rng rng;
+    nn_rng_seed(&rng, seed, 2);
+    data_sets digits;
+    load_small_digits(&digits, &rng);
+    model *m = toy_new(32, &rng);
+    toy_net *T = (toy_net *)m;
+    print_table(m);
+    train_cfg tc = make_train_cfg_plain(30, 32, 0.02);
+    train_result r;
+    must(train(m, &digits, &tc, &rng, &r));
+    double acc = evaluate(m, &digits.test, &digits, NULL, NULL);
+    nn_say("   conv2 and the dense layer trained for %d epochs on %d digits: test accuracy %.3f (chance 0.1)\n",
+           r.epochs_run, digits.train.n, acc);
+    int seven = 0;
+    while (seven < digits.test.n - 1 && digits.test.y[seven] != 7)
+        seven++;
+    const float *x = digits.test.x + (size_t)seven * 64;
+    must(m->forward(m, x, 1, 0, NULL));
+    print_maps("x: the image (8x8)", x, 1, 8, 8);
+    print_maps("conv1 filters, by hand: top edges | left edges", T->conv1_w, 2, 3, 3);
+    nn_say("   the first number of a1 by hand: max(0, sum_u sum_v x[u][v] w[u][v]) =\n     max(0,");
+    double z = 0;
+    for (int u = 0; u < 3; u++)
+        for (int v = 0; v < 3; v++) {
+            double w = T->conv1_w[u * 3 + v];
+            if (w != 0)
+                nn_say(" %c %.2f", w > 0 ? '+' : '-', (double)x[u * 8 + v]);
+            z += w * x[u * 8 + v];
+        }
+    nn_say(") = %.2f\n", fmax(0, z));
+    print_maps("a1 = ReLU(conv1(x)) (2 x 6x6)", T->a1, 2, 6, 6);
+    for (int k = 0; k < 2; k++) {
+        char title[64];
+        snprintf(title, sizeof title, "conv2 filter %d (2 x 3x3, one per input map), bias %.2f", k,
+                 (double)T->conv2_b[k]);
+        print_maps(title, T->conv2_w + k * 18, 2, 3, 3);
+    }
+    print_maps("a2 = ReLU(conv2(a1)) (2 x 4x4)", T->a2, 2, 4, 4);
+    print_maps("s = maxpool 2x2 (2 x 2x2), read as 8 numbers", T->s, 2, 2, 2);
+    float probs[N_CLASSES];
+    nn_softmax(probs, m->logits, 1, N_CLASSES);
+    nn_say("   class      ");
+    for (int k = 0; k < N_CLASSES; k++)
+        nn_say(" %6d", k);
+    nn_say("\n   logits z   ");
+    for (int k = 0; k < N_CLASSES; k++)
+        nn_say(" %6.2f", (double)m->logits[k]);
+    nn_say("\n   softmax p  ");
+    for (int k = 0; k < N_CLASSES; k++)
+        nn_say(" %6.3f", (double)probs[k]);
+    nn_say("\n   prediction: %d (true label 7), p = e^{z_k} / sum_j e^{z_j}\n",
+           (int)nn_argmax(probs, N_CLASSES));
+    model_free(m);
+    data_free(&digits);
+}
+
+/* ======================================================================
+ * Section 7. Why not a dense network?
+ * ======================================================================
+ *
+ * Deck 002 on the multilayer perceptron for images: it "works well for
+ * simple images, but fails when there are more complex patterns in the
+ * image".  A dense layer gives every pixel its own weight to every unit; it
+ * has no notion that neighbouring pixels belong together, or that a
+ * pattern in one place is the same pattern one pixel further on.  A
+ * convolution shares one small filter over every position ("local receptive
+ * fields", parameter sharing), and pooling then forgets exact positions.
+ *
+ * The comparison: an MLP and a CNN with about the same number of
+ * parameters, trained the same way on the same images without augmentation,
+ * tested on the test images and on the same images shifted by t = 1, 2, 3
+ * pixels (up, down, left and right; accuracy averaged over the four).
+ *
+ *     MLP:  x (B, 784) -> dense H + ReLU (B, H) -> dense 10
+ *     CNN:  the small network of section 4 with 8 and 32 filters */
+typedef struct {
+    model m;
+    int D, Hd;
+    float *w1, *b1, *w2, *b2;        /* (Hd, D), (Hd), (classes, Hd), (classes) */
+    float *d_w1, *d_b1, *d_w2, *d_b2;
+    float *acts, *d_acts;
+    act_table act_tab, d_act_tab;
+    float *z1, *a1, *d_z1, *d_a1;    /* (B, Hd) */
+    const float *x;
+} mlp_net;
+
+static int mlp_forward(model *m, const float *x, int B, int training, nn_rng *rng)
+{
+    (void)training, (void)rng;
+    mlp_net *P = (mlp_net *)m;
+    P->x = x;
+    nn_dense_forward(P->z1, x, P->w1, P->b1, B, P->D, P->Hd);               /* (B, Hd) */
+    nn_act_forward(NN_RELU, P->a1, P->z1, (size_t)B * P->Hd);
+    nn_dense_forward(m->logits, P->a1, P->w2, P->b2, B, P->Hd, m->classes);   /* (B, 10) */
+    return NN_OK;
+}
+
+static void mlp_backward(model *m, const float *d_logits, int B)
+{
+    mlp_net *P = (mlp_net *)m;
+    act_zero(&P->d_act_tab, B);
+    nn_dense_backward(P->d_a1, P->d_w2, P->d_b2, d_logits, P->a1, P->w2, B, P->Hd, m->classes);
+    nn_act_backward(NN_RELU, P->d_z1, P->d_a1, P->z1, P->a1, (size_t)B * P->Hd);
+    nn_dense_backward(NULL, P->d_w1, P->d_b1, P->d_z1, P->x, P->w1, B, P->D, P->Hd);
+}
+
+static void mlp_destroy(model *m)
+{
+    mlp_net *P = (mlp_net *)m;
+    free(m->params), free(m->grads), free(m->logits), free(P->acts), free(P->d_acts);
+    free(P);
+}
+
+static model *mlp_new(int C, int H, int W, int hidden, int classes, int max_batch, nn_rng *rng)
+{
+    mlp_net *P = nn_calloc(1, sizeof *P);
+    model *m = &P->m;
+    snprintf(m->name, sizeof m->name, "MLP");
+    m->C = C, m->H = H, m->W = W, m->classes = classes, m->max_batch = max_batch;
+    m->forward = mlp_forward, m->backward = mlp_backward, m->destroy = mlp_destroy;
+    int D = C * H * W;
+    P->D = D, P->Hd = hidden;
+    size_t n1 = (size_t)hidden * D, n2 = (size_t)classes * hidden;
+    nn_piece p[] = {{"fc1.w", n1, &P->w1}, {"fc1.b", (size_t)hidden, &P->b1},
+                    {"fc2.w", n2, &P->w2}, {"fc2.b", (size_t)classes, &P->b2}};
+    nn_piece g[] = {{"fc1.w", n1, &P->d_w1}, {"fc1.b", (size_t)hidden, &P->d_b1},
+                    {"fc2.w", n2, &P->d_w2}, {"fc2.b", (size_t)classes, &P->d_b2}};
+    size_t n_grads;
+    m->params = nn_alloc_pieces(p, 4, &m->n_params);
+    m->grads = nn_alloc_pieces(g, 4, &n_grads);
+    m->logits = nn_floats((size_t)max_batch * classes);
+    act_add(&P->act_tab, "z1", (size_t)hidden, &P->z1), act_add(&P->act_tab, "a1", (size_t)hidden, &P->a1);
+    act_add(&P->d_act_tab, "d_z1", (size_t)hidden, &P->d_z1);
+    act_add(&P->d_act_tab, "d_a1", (size_t)hidden, &P->d_a1);
+    P->acts = act_alloc(&P->act_tab, max_batch);
+    P->d_acts = act_alloc(&P->d_act_tab, max_batch);
+    init_normal(P->w1, n1, he_std((size_t)D), rng);
+    init_normal(P->w2, n2, xavier_std((size_t)hidden, (size_t)classes), rng);
+    char name[40];
+    snprintf(name, sizeof name, "dense %d + ReLU", hidden);
+    add_row(m, name, hidden, 1, 1, n1 + (size_t)hidden, n1);
+    add_row(m, "dense 10 (softmax in the loss)", classes, 1, 1, n2 + (size_t)classes, n2);
+    return m;
+}
+
+/* ds with every image moved by (dy, dx) pixels, background 0 entering. */
+static void shifted_copy(nn_dataset *out, const nn_dataset *ds, int H, int W, int dy, int dx)
+{
+    *out = *ds;
+    out->x = nn_floats((size_t)ds->n * ds->d);
+    out->y = malloc(sizeof(int) * (size_t)ds->n);
+    memcpy(out->y, ds->y, sizeof(int) * (size_t)ds->n);
+    for (int n = 0; n < ds->n; n++)
+        for (int i = 0; i < H; i++)
+            for (int j = 0; j < W; j++) {
+                int si = i - dy, sj = j - dx;
+                out->x[(size_t)n * ds->d + i * W + j] =
+                    si >= 0 && si < H && sj >= 0 && sj < W ? ds->x[(size_t)n * ds->d + si * W + sj] : 0.0f;
+            }
+}
+
+/* Accuracy on the test set shifted by t pixels, averaged over 4 directions. */
+static double shifted_accuracy(model *m, const data_sets *data, int t)
+{
+    static const int dirs[4][2] = {{0, 1}, {0, -1}, {1, 0}, {-1, 0}};
+    double sum = 0;
+    for (int d = 0; d < 4; d++) {
+        nn_dataset moved;
+        shifted_copy(&moved, &data->test, data->H, data->W, t * dirs[d][0], t * dirs[d][1]);
+        sum += evaluate(m, &moved, data, NULL, NULL);
+        nn_dataset_free(&moved);
+    }
+    return sum / 4;
+}
+
+/* ======================================================================
+ * Section 9. Residual connections
+ * ======================================================================
+ *
+ * Deck 003 (He et al., 2016): instead of asking a block of layers for the
+ * mapping H(x) it should compute, let it compute the difference F(x) and add
+ * the input back,
+ *
+ *     H(x) = F(x) + x,
+ *
+ * so that "the derivative of the error with respect to x increases by 1.
+ * Thus, less vanishing derivatives": in the backward pass
+ *     dL/dx = dL/dH (dF/dx + 1),
+ * and the gradient reaches early layers through the "+ 1" however small
+ * dF/dx has become.
+ *
+ * The experiment: a deep plain stack of L convolutions (8 filters 3x3,
+ * padding 1, ReLU) on the 8x8 digits, then global average pooling and a
+ * dense layer; and the same stack with a skip around every convolution,
+ *     plain:     h_l = ReLU(conv_l(h_{l-1}))
+ *     residual:  h_l = ReLU(conv_l(h_{l-1})) + h_{l-1}.
+ * Both start from the same weights, drawn at PyTorch's default scale for a
+ * convolution (std 1/sqrt(3 fan_in), not He's sqrt(2/fan_in)): each ReLU
+ * layer then shrinks the signal, as a deep network did before careful
+ * initialisation and batch norm, which is the situation skips were made for.
+ * Recorded: the gradient norm ||dL/dW_l|| of every layer on the first batch,
+ * and the training loss by epoch. */
+#define STACK_MAX 32
+#define RESIDUAL_DEPTH 8
+#define RESIDUAL_EPOCHS 5
+
+typedef struct {
+    model m;
+    int depth, width, residual;          /* depth L convolutions after the stem */
+    float *w[STACK_MAX + 1], *b[STACK_MAX + 1];      /* layer 0: (width, C, 3, 3), others (width, width, 3, 3) */
+    float *d_w[STACK_MAX + 1], *d_b[STACK_MAX + 1];
+    float *fc_w, *fc_b, *d_fc_w, *d_fc_b;            /* (classes, width), (classes) */
+    float *acts, *d_acts;
+    act_table act_tab, d_act_tab;
+    float *z[STACK_MAX + 1], *h[STACK_MAX + 1];      /* (B, width, H, W) each */
+    float *d_z[STACK_MAX + 1], *d_h[STACK_MAX + 1];
+    float *g, *d_g;                                  /* (B, width) after global average pooling */
+    const float *x;
+} stack_net;
+
+static int stack_forward(model *m, const float *x, int B, int training, nn_rng *rng)
+{
+    (void)training, (void)rng;
+    stack_net *S = (stack_net *)m;
+    int Wd = S->width, HW = m->H * m->W;
+    size_t n = (size_t)B * Wd * HW;
+    nn_conv_dims stem, d;
+    must(nn_conv_dims_make(&stem, B, m->C, m->H, m->W, Wd, 3, 1, 1));
+    must(nn_conv_dims_make(&d, B, Wd, m->H, m->W, Wd, 3, 1, 1));
+    S->x = x;
+    must(nn_conv2d_forward(S->z[0], x, S->w[0], S->b[0], &stem));       /* (B, width, H, W) */
+    nn_act_forward(NN_RELU, S->h[0], S->z[0], n);
+    for (int l = 1; l <= S->depth; l++) {
+        must(nn_conv2d_forward(S->z[l], S->h[l - 1], S->w[l], S->b[l], &d));
+        nn_act_forward(NN_RELU, S->h[l], S->z[l], n);                    /* F(h) = ReLU(conv(h)) */
+        if (S->residual)
+            nn_axpy(S->h[l], 1.0f, S->h[l - 1], n);                      /* H(h) = F(h) + h */
+    }
+    must(nn_global_avgpool_forward(S->g, S->h[S->depth], B, Wd, m->H, m->W));   /* (B, width) */
+    nn_dense_forward(m->logits, S->g, S->fc_w, S->fc_b, B, Wd, m->classes);
+    return NN_OK;
+}
+
+static void stack_backward(model *m, const float *d_logits, int B)
+{
+    stack_net *S = (stack_net *)m;
+    int Wd = S->width, HW = m->H * m->W;
+    size_t n = (size_t)B * Wd * HW;
+    nn_conv_dims stem, d;
+    must(nn_conv_dims_make(&stem, B, m->C, m->H, m->W, Wd, 3, 1, 1));
+    must(nn_conv_dims_make(&d, B, Wd, m->H, m->W, Wd, 3, 1, 1));
+    act_zero(&S->d_act_tab, B);
+    nn_dense_backward(S->d_g, S->d_fc_w, S->d_fc_b, d_logits, S->g, S->fc_w, B, Wd, m->classes);
+    must(nn_global_avgpool_backward(S->d_h[S->depth], S->d_g, B, Wd, m->H, m->W));
+    for (int l = S->depth; l >= 1; l--) {
+        /* forward: h_l = ReLU(z_l) [+ h_{l-1}], z_l = conv(h_{l-1}) */
+        nn_act_backward(NN_RELU, S->d_z[l], S->d_h[l], S->z[l], NULL, n);
+        must(nn_conv2d_backward(S->d_h[l - 1], S->d_w[l], S->d_b[l], S->d_z[l], S->h[l - 1], S->w[l], &d));
+        if (S->residual)
+            nn_axpy(S->d_h[l - 1], 1.0f, S->d_h[l], n);   /* the "+ 1": dL/dh_{l-1} += dL/dh_l */
+    }
+    nn_act_backward(NN_RELU, S->d_z[0], S->d_h[0], S->z[0], NULL, n);
+    must(nn_conv2d_backward(NULL, S->d_w[0], S->d_b[0], S->d_z[0], S->x, S->w[0], &stem));
+}
+
+static void stack_destroy(model *m)
+{
+    stack_net *S = (stack_net *)m;
+    free(m->params), free(m->grads), free(m->logits), free(S->acts), free(S->d_acts);
+    free(S);
+}
+
+static model *stack_new(int C, int H, int W, int width, int depth, int residual, int max_batch, nn_rng *rng)
+{
+    NN_ASSERT(depth >= 1 && depth <= STACK_MAX);
+    stack_net *S = nn_calloc(1, sizeof *S);
+    model *m = &S->m;
+    snprintf(m->name, sizeof m->name, "%s stack of %d", residual ? "residual" : "plain", depth);
+    m->C = C, m->H = H, m->W = W, m->classes = N_CLASSES, m->max_batch = max_batch;
+    m->forward = stack_forward, m->backward = stack_backward, m->destroy = stack_destroy;
+    S->depth = depth, S->width = width, S->residual = residual;
+    nn_piece p[2 * STACK_MAX + 4], g[2 * STACK_MAX + 4];
+    int np = 0;
+    for (int l = 0; l <= depth; l++) {
+        size_t nw = (size_t)width * (l == 0 ? C : width) * 9;
+        p[np] = (nn_piece){"conv.w", nw, &S->w[l]}, g[np++] = (nn_piece){"conv.w", nw, &S->d_w[l]};
+        p[np] = (nn_piece){"conv.b", (size_t)width, &S->b[l]}, g[np++] = (nn_piece){"conv.b", (size_t)width, &S->d_b[l]};
+    }
+    p[np] = (nn_piece){"fc.w", (size_t)N_CLASSES * width, &S->fc_w};
+    g[np++] = (nn_piece){"fc.w", (size_t)N_CLASSES * width, &S->d_fc_w};
+    p[np] = (nn_piece){"fc.b", N_CLASSES, &S->fc_b}, g[np++] = (nn_piece){"fc.b", N_CLASSES, &S->d_fc_b};
+    size_t n_grads;
+    m->params = nn_alloc_pieces(p, np, &m->n_params);
+    m->grads = nn_alloc_pieces(g, np, &n_grads);
+    m->logits = nn_floats((size_t)max_batch * N_CLASSES);
+    size_t per = (size_t)width * H * W;
+    for (int l = 0; l <= depth; l++) {
+        act_add(&S->act_tab, "z", per, &S->z[l]), act_add(&S->act_tab, "h", per, &S->h[l]);
+        act_add(&S->d_act_tab, "d_z", per, &S->d_z[l]), act_add(&S->d_act_tab, "d_h", per, &S->d_h[l]);
+    }
+    act_add(&S->act_tab, "g", (size_t)width, &S->g), act_add(&S->d_act_tab, "d_g", (size_t)width, &S->d_g);
+    S->acts = act_alloc(&S->act_tab, max_batch);
+    S->d_acts = act_alloc(&S->d_act_tab, max_batch);
+    for (int l = 0; l <= depth; l++) {
+        size_t fan_in = (size_t)(l == 0 ? C : width) * 9;
+        init_normal(S->w[l], (size_t)width * fan_in, 1.0 / sqrt(3.0 * (double)fan_in), rng);
+    }
+    init_normal(S->fc_w, (size_t)N_CLASSES * width, xavier_std((size_t)width, N_CLASSES), rng);
+    return m;
+}
+
+/* ======================================================================
  * The program
  * ====================================================================== */
 typedef struct {
@@ -1075,6 +1545,478 @@ static train_cfg make_train_cfg(const options *o, double lr, int augment)
     }
     c.verbose = 1;
     return c;
+}
+
+/* ---- Section 7: the comparison ---- */
+#define N_SHIFTS 3
+
+static void figure_curves(const char *name, const char *title, const train_result *r, const char *const *labels,
+                          int n)
+{
+    nn_fig fig;
+    must(nn_fig_begin_sized(&fig, CHAPTER, name, 1100, 460));
+    for (int k = 0; k < n; k++) {
+        char part[8];
+        snprintf(part, sizeof part, "%d", k);
+        FILE *f = nn_fig_data(&fig, part, "epoch train_loss val_loss train_acc val_acc");
+        for (int e = 0; e < r[k].epochs_run; e++)
+            fprintf(f, "%d %.6g %.6g %.6g %.6g\n", e + 1, fmax(r[k].log[e].train_loss, 1e-12),
+                    fmax(r[k].log[e].val_loss, 1e-12), r[k].log[e].train_acc, r[k].log[e].val_acc);
+    }
+    nn_fig_cmd(&fig, "set multiplot layout 1,2 title \"%s\" noenhanced", title);
+    nn_fig_cmd(&fig, "set xlabel 'epoch'\nset ylabel 'cross-entropy loss'\nset logscale y\nset key top right");
+    for (int k = 0; k < n; k++) {
+        char part[8];
+        snprintf(part, sizeof part, "%d", k);
+        nn_fig_cmd(&fig, "%s '%s' using 1:2 with linespoints ls %d title '%s, training' noenhanced, \\", k ? "    " : "plot",
+                   nn_fig_path(&fig, part), k + 1, labels[k]);
+        nn_fig_cmd(&fig, "     '%s' using 1:3 with linespoints ls %d dt 2 title '%s, validation' noenhanced%s",
+                   nn_fig_path(&fig, part), k + 1, labels[k], k + 1 < n ? ", \\" : "");
+    }
+    nn_fig_cmd(&fig, "unset logscale y\nset ylabel 'accuracy'\nset key bottom right");
+    for (int k = 0; k < n; k++) {
+        char part[8];
+        snprintf(part, sizeof part, "%d", k);
+        nn_fig_cmd(&fig, "%s '%s' using 1:4 with linespoints ls %d title '%s, training' noenhanced, \\", k ? "    " : "plot",
+                   nn_fig_path(&fig, part), k + 1, labels[k]);
+        nn_fig_cmd(&fig, "     '%s' using 1:5 with linespoints ls %d dt 2 title '%s, validation' noenhanced%s",
+                   nn_fig_path(&fig, part), k + 1, labels[k], k + 1 < n ? ", \\" : "");
+    }
+    nn_fig_cmd(&fig, "unset multiplot");
+    must(nn_fig_end(&fig));
+}
+
+static small_cfg narrow_cfg(void)
+{
+    small_cfg c = {8, 32, 2, 1, 0.25};
+    return c;
+}
+
+/* Returns the CNN's training run without augmentation and its test
+ * accuracy (section 8 reuses them). */
+static train_result section_mlp_vs_cnn(const data_sets *data, const options *o, uint64_t seed, double *cnn_test_acc)
+{
+    nn_say("\n7. Why not a dense network: an MLP and a CNN of about the same size, no augmentation\n");
+    nn_rng rng;
+    nn_rng_seed(&rng, seed, 5);
+    small_cfg nc = narrow_cfg();
+    model *cnn = small_new(&nc, data->C, data->H, data->W, N_CLASSES, o->batch, &rng);
+    if (!cnn)
+        nn_die_last();
+    /* hidden units so that the MLP has (just over) as many parameters as the CNN */
+    int D = data->C * data->H * data->W, hidden = (int)ceil((double)cnn->n_params / (D + 1 + N_CLASSES));
+    model *mlp = mlp_new(data->C, data->H, data->W, hidden, N_CLASSES, o->batch, &rng);
+    nn_say("   CNN (8 and 32 filters): %zu parameters;  MLP (%d hidden units): %zu parameters\n", cnn->n_params,
+           hidden, mlp->n_params);
+    model *nets[2] = {mlp, cnn};
+    train_result r[2];
+    double acc[2][N_SHIFTS + 1];
+    for (int k = 0; k < 2; k++) {
+        train_cfg tc = make_train_cfg(o, o->lr, 0);
+        tc.verbose = 0;
+        must(train(nets[k], data, &tc, &rng, &r[k]));
+        acc[k][0] = evaluate(nets[k], &data->test, data, NULL, NULL);
+        for (int t = 1; t <= N_SHIFTS; t++)
+            acc[k][t] = shifted_accuracy(nets[k], data, t);
+    }
+    nn_say("   test accuracy     %8s %8s %8s %8s\n", "as is", "shift 1", "shift 2", "shift 3");
+    for (int k = 0; k < 2; k++)
+        nn_say("   %-17s %8.4f %8.4f %8.4f %8.4f\n", k ? "CNN" : "MLP", acc[k][0], acc[k][1], acc[k][2], acc[k][3]);
+    claim(acc[1][0] > acc[0][0], "cnn-beats-mlp",
+          "with about the same number of parameters, the CNN is more accurate than the MLP on the test "
+          "images (%.4f vs %.4f)", acc[1][0], acc[0][0]);
+    double drop_mlp = acc[0][0] - acc[0][N_SHIFTS], drop_cnn = acc[1][0] - acc[1][N_SHIFTS];
+    claim(drop_cnn < drop_mlp, "cnn-shift",
+          "moved by %d pixels, the test images cost the MLP %.1f points of accuracy and the CNN %.1f",
+          N_SHIFTS, 100 * drop_mlp, 100 * drop_cnn);
+    const char *labels[2] = {"MLP", "CNN"};
+    figure_curves("curves", "MLP vs CNN of the same size: loss and accuracy by epoch", r, labels, 2);
+    nn_fig fig;
+    must(nn_fig_begin(&fig, CHAPTER, "shifted"));
+    FILE *f = nn_fig_data(&fig, NULL, "shift mlp_acc cnn_acc");
+    for (int t = 0; t <= N_SHIFTS; t++)
+        fprintf(f, "%d %.6g %.6g\n", t, acc[0][t], acc[1][t]);
+    nn_fig_cmd(&fig, "set title 'test images shifted by t pixels (mean of up, down, left, right)'");
+    nn_fig_cmd(&fig, "set xlabel 'shift t (pixels)'\nset ylabel 'test accuracy'\nset xtics 1\nset key bottom left");
+    nn_fig_cmd(&fig, "plot '%s' using 1:2 with linespoints ls 1 title 'MLP, %zu parameters', \\", nn_fig_path(&fig, NULL),
+               mlp->n_params);
+    nn_fig_cmd(&fig, "     '%s' using 1:3 with linespoints ls 2 title 'CNN, %zu parameters'", nn_fig_path(&fig, NULL),
+               cnn->n_params);
+    must(nn_fig_end(&fig));
+    model_free(mlp);
+    model_free(cnn);
+    *cnn_test_acc = acc[1][0];
+    return r[1];
+}
+
+/* ======================================================================
+ * Section 8. What helps: batch norm, dropout, augmentation, each on/off
+ * ======================================================================
+ *
+ * The CNN of section 7 (8 and 32 filters, so that four trainings stay
+ * quick), trained with everything on, then with one thing off at a time:
+ * no batch norm (the convolutions get biases instead), no dropout, no
+ * augmentation (section 7's run).  Same seed, same data, same epochs. */
+static void section_ablation(const data_sets *data, const options *o, uint64_t seed, const train_result *no_aug,
+                             double no_aug_test_acc)
+{
+    nn_say("\n8. Batch norm, dropout and augmentation, each switched off in turn (8 and 32 filters)\n");
+    static const char *const names[4] = {"everything on", "no batch norm", "no dropout", "no augmentation"};
+    train_result r[4];
+    double test_acc[4];
+    for (int k = 0; k < 3; k++) {
+        nn_rng rng;
+        nn_rng_seed(&rng, seed, 5);   /* the same weights as section 7's CNN */
+        small_cfg nc = narrow_cfg();
+        if (k == 1)
+            nc.use_bn = 0;
+        if (k == 2)
+            nc.dropout = 0;
+        model *cnn = small_new(&nc, data->C, data->H, data->W, N_CLASSES, o->batch, &rng);
+        train_cfg tc = make_train_cfg(o, o->lr, !o->no_augment);
+        tc.verbose = 0;
+        must(train(cnn, data, &tc, &rng, &r[k]));
+        test_acc[k] = evaluate(cnn, &data->test, data, NULL, NULL);
+        model_free(cnn);
+    }
+    r[3] = *no_aug;
+    test_acc[3] = no_aug_test_acc;
+    nn_say("   %-18s %12s %12s %12s %12s\n", "", "train loss", "train acc", "best val acc", "test acc");
+    for (int k = 0; k < 4; k++) {
+        const epoch_log *l = &r[k].log[r[k].epochs_run - 1];
+        nn_say("   %-18s %12.4f %12.4f %12.4f %12.4f\n", names[k], l->train_loss, l->train_acc, r[k].best_val_acc,
+               test_acc[k]);
+    }
+    nn_say("   (one seed, %d training images, %d epochs: run with other --seed values to see the spread)\n",
+           data->train.n, o->epochs);
+    const train_result pair[2] = {r[0], r[3]};
+    const char *labels[2] = {"augmentation on", "augmentation off"};
+    figure_curves("augmentation", "the CNN with and without augmentation (shifts, flips)", pair, labels, 2);
+}
+
+/* ---- Section 9: the experiment ---- */
+static void section_residual(uint64_t seed, int depth, int epochs)
+{
+    nn_say("\n9. Residual connections: %d convolutions deep, plain vs with skips, on the 8x8 digits\n", depth);
+    nn_rng rng;
+    nn_rng_seed(&rng, seed, 6);
+    data_sets digits;
+    load_small_digits(&digits, &rng);
+    double norms[2][STACK_MAX + 1];
+    train_result r[2];
+    double test_acc[2];
+    for (int res = 0; res < 2; res++) {
+        nn_rng_seed(&rng, seed, 7);   /* the same weights for both */
+        model *m = stack_new(1, 8, 8, 8, depth, res, 32, &rng);
+        stack_net *S = (stack_net *)m;
+        /* the gradient of the first batch, at the initial weights */
+        float x[32 * 64], probs[32 * N_CLASSES], d_logits[32 * N_CLASSES] = {0};
+        int idx[32], y[32];
+        for (int b = 0; b < 32; b++)
+            idx[b] = b;
+        gather_batch(x, y, &digits.train, idx, 32, &digits, NULL, NULL);
+        nn_zero(m->grads, m->n_params);
+        must(m->forward(m, x, 32, 1, NULL));
+        nn_softmax_xent_forward(probs, m->logits, y, 32, N_CLASSES);
+        nn_softmax_xent_backward(d_logits, probs, y, 32, N_CLASSES);
+        m->backward(m, d_logits, 32);
+        for (int l = 0; l <= depth; l++)
+            norms[res][l] = nn_norm2(S->d_w[l], (size_t)8 * (l == 0 ? 1 : 8) * 9);
+        train_cfg tc = make_train_cfg_plain(epochs, 32, 0.003);
+        must(train(m, &digits, &tc, &rng, &r[res]));
+        test_acc[res] = evaluate(m, &digits.test, &digits, NULL, NULL);
+        model_free(m);
+    }
+    nn_say("   gradient norm ||dL/dW_l|| on the first batch:\n   %8s %12s %12s\n", "layer", "plain", "residual");
+    for (int l = 0; l <= depth; l++)
+        nn_say("   %8d %12.3e %12.3e\n", l, norms[0][l], norms[1][l]);
+    nn_say("   after %d epochs: training loss %.4f (plain) vs %.4f (residual); test accuracy %.4f vs %.4f\n", epochs,
+           r[0].log[epochs - 1].train_loss, r[1].log[epochs - 1].train_loss, test_acc[0], test_acc[1]);
+    double worst_ratio = INFINITY;   /* the smallest residual / plain ratio over the layers */
+    for (int l = 0; l <= depth; l++)
+        worst_ratio = fmin(worst_ratio, norms[1][l] / fmax(norms[0][l], 1e-30));
+    claim(worst_ratio > 100, "residual-gradient",
+          "at the start, every layer of the stack gets a gradient at least %.0f times larger with skips "
+          "than without", worst_ratio);
+    claim(r[1].log[epochs - 1].train_loss < r[0].log[epochs - 1].train_loss, "residual-trains",
+          "with skips the same stack reaches a lower training loss in %d epochs (%.3f vs %.3f)", epochs,
+          r[1].log[epochs - 1].train_loss, r[0].log[epochs - 1].train_loss);
+    nn_fig fig;
+    must(nn_fig_begin(&fig, CHAPTER, "residual-gradients"));
+    FILE *f = nn_fig_data(&fig, NULL, "layer plain_norm residual_norm");
+    for (int l = 0; l <= depth; l++)
+        fprintf(f, "%d %.6g %.6g\n", l, fmax(norms[0][l], 1e-30), fmax(norms[1][l], 1e-30));
+    nn_fig_cmd(&fig, "set title 'gradient norm of each layer at the start: plain vs residual (%d layers)'", depth + 1);
+    nn_fig_cmd(&fig, "set xlabel 'layer l (0 = first)'\nset ylabel '||dL/dW_l||'\nset logscale y\nset format y '10^{%%L}'");
+    nn_fig_cmd(&fig, "set key bottom right");
+    nn_fig_cmd(&fig, "plot '%s' using 1:2 with linespoints ls 1 title 'plain', \\", nn_fig_path(&fig, NULL));
+    nn_fig_cmd(&fig, "     '%s' using 1:3 with linespoints ls 2 title 'residual, H(x) = F(x) + x'", nn_fig_path(&fig, NULL));
+    must(nn_fig_end(&fig));
+    const char *labels[2] = {"plain", "residual"};
+    figure_curves("residual-curves", "a deep stack of convolutions, plain vs residual", r, labels, 2);
+    data_free(&digits);
+}
+
+/* ======================================================================
+ * Section 10. What the network learned
+ * ======================================================================
+ *
+ * A trained network is a few tens of thousands of numbers; some of them can
+ * be looked at directly.
+ *   - The first layer's filters (deck 000 and 002 show Krizhevsky's): each
+ *     is a 3x3 (or 5x5) pattern of weights, drawn on ONE symmetric colour
+ *     scale for all filters, so that blue and red mean the same weight in
+ *     every panel and a filter that looks faint really is small.
+ *   - The feature maps of one image through every layer (deck 004, "which
+ *     patterns can be detected"): early maps look like the image filtered
+ *     for edges, later ones are smaller and more abstract.
+ *   - The images that most excite a channel of the second convolution: the
+ *     test images with the largest mean activation of that channel.
+ *   - The confusion matrix: row = true class, column = predicted class;
+ *     per-class accuracy (the recall of each class) and the most confused
+ *     pairs; a grid of misclassified test images. */
+
+/* A grid of (rows x cols) maps, layout R x Cn, one colour scale for all:
+ * symmetric [-m, m] with the diverging palette, or [0, m] in grey. */
+static void figure_maps(const char *name, const char *title, const float *const *maps, const char *const *titles,
+                        int n, int rows, int cols, int R, int Cn, int symmetric)
+{
+    nn_fig fig;
+    must(nn_fig_begin_sized(&fig, CHAPTER, name, 120 * Cn + 120, 130 * R + 60));
+    double m = 1e-12;
+    for (int p = 0; p < n; p++)
+        m = fmax(m, nn_fig_abs_max(maps[p], (size_t)rows * cols));
+    /* all maps in one file, one index block each (two blank lines apart) */
+    FILE *f = nn_fig_data(&fig, NULL, "maps of (rows x cols), row 0 first; one block per panel");
+    for (int p = 0; p < n; p++) {
+        nn_fig_write_matrix(f, maps[p], rows, cols);
+        fprintf(f, "\n\n");
+    }
+    nn_fig_cmd(&fig, "set multiplot layout %d,%d title \"%s\" noenhanced margins 0.02,0.88,0.02,0.88 spacing 0.01,0.04",
+               R, Cn, title);
+    if (symmetric)
+        nn_fig_cmd(&fig, "@nn_palette_diverging\nset cbrange [-%.6g:%.6g]", m, m);
+    else
+        nn_fig_cmd(&fig, "@nn_palette_gray\nset cbrange [0:%.6g]", m);
+    nn_fig_cmd(&fig, "unset xtics\nunset ytics\nunset grid\nset size ratio -1");
+    nn_fig_cmd(&fig, "set xrange [-0.5:%g]\nset yrange [%g:-0.5]", cols - 0.5, rows - 0.5);
+    nn_fig_cmd(&fig, "set colorbox user origin 0.91,0.15 size 0.02,0.6");
+    for (int p = 0; p < n; p++) {
+        if (p == 1)
+            nn_fig_cmd(&fig, "unset colorbox");
+        nn_fig_cmd(&fig, "set title \"%s\" noenhanced font ',9'", titles ? titles[p] : "");
+        nn_fig_cmd(&fig, "plot '%s' index %d matrix with image notitle", nn_fig_path(&fig, NULL), p);
+    }
+    nn_fig_cmd(&fig, "unset multiplot");
+    must(nn_fig_end(&fig));
+}
+
+static void figure_filters(const char *name, const char *title, const float *w, int K, int F)
+{
+    const float *maps[64];
+    char buf[64][16];
+    const char *titles[64];
+    for (int k = 0; k < K && k < 64; k++) {
+        maps[k] = w + (size_t)k * F * F;
+        snprintf(buf[k], sizeof buf[k], "filter %d", k);
+        titles[k] = buf[k];
+    }
+    int n = K < 64 ? K : 64, Cn = n < 8 ? n : 8;
+    figure_maps(name, title, maps, titles, n, F, F, (n + Cn - 1) / Cn, Cn, 1);
+}
+
+/* The feature maps of test image `index` through the small network. */
+static void figure_feature_maps(model *m, const data_sets *data, int index)
+{
+    smallnet *S = (smallnet *)m;
+    float *x = nn_floats((size_t)data->test.d);
+    int y;
+    gather_batch(x, &y, &data->test, &index, 1, data, NULL, NULL);
+    must(m->forward(m, x, 1, 0, NULL));
+    enum { SHOW = 6 };
+    const float *layers[4] = {S->a1, S->s1, S->a2, S->s2};
+    const int sides[4][2] = {{S->H1, S->W1}, {S->H2, S->W2}, {S->H2, S->W2}, {S->H3, S->W3}};
+    const char *names[4] = {"conv1", "pool1", "conv2", "pool2"};
+    /* one figure per layer would scatter the story: one row per layer, each
+     * row on its own grey scale (a row's maps compare with each other) */
+    nn_fig fig;
+    must(nn_fig_begin_sized(&fig, CHAPTER, "feature-maps", 130 * (SHOW + 1) + 40, 140 * 4 + 60));
+    FILE *f = nn_fig_data(&fig, "image", "the input image, row 0 first");
+    nn_fig_write_matrix(f, data->test.x + (size_t)index * data->test.d, data->H, data->W);
+    char part[16];
+    for (int l = 0; l < 4; l++) {
+        snprintf(part, sizeof part, "layer%d", l);
+        f = nn_fig_data(&fig, part, "one block per channel: its map, row 0 first");
+        for (int c = 0; c < SHOW; c++) {
+            nn_fig_write_matrix(f, layers[l] + (size_t)c * sides[l][0] * sides[l][1], sides[l][0], sides[l][1]);
+            fprintf(f, "\n\n");
+        }
+    }
+    nn_fig_cmd(&fig, "set multiplot layout 4,%d title \"one test image (%s) through the small CNN: the first %d "
+                     "channels of every layer\" noenhanced margins 0.02,0.98,0.02,0.9 spacing 0.01,0.05",
+               SHOW + 1, data->class_names[y], SHOW);
+    nn_fig_cmd(&fig, "unset xtics\nunset ytics\nunset grid\nset size ratio -1\nunset colorbox\n@nn_palette_gray");
+    for (int l = 0; l < 4; l++) {
+        double top = 1e-12;
+        for (int c = 0; c < SHOW; c++)
+            top = fmax(top, nn_fig_abs_max(layers[l] + (size_t)c * sides[l][0] * sides[l][1],
+                                           (size_t)sides[l][0] * sides[l][1]));
+        nn_fig_cmd(&fig, "set xrange [-0.5:%g]\nset yrange [%g:-0.5]\nset cbrange [0:1]", data->W - 0.5, data->H - 0.5);
+        nn_fig_cmd(&fig, "set title 'input' font ',9'\nplot '%s' matrix with image notitle", nn_fig_path(&fig, "image"));
+        nn_fig_cmd(&fig, "set xrange [-0.5:%g]\nset yrange [%g:-0.5]\nset cbrange [0:%.6g]", sides[l][1] - 0.5,
+                   sides[l][0] - 0.5, top);
+        snprintf(part, sizeof part, "layer%d", l);
+        for (int c = 0; c < SHOW; c++) {
+            nn_fig_cmd(&fig, "set title \"%s, ch %d\" noenhanced font ',9'", names[l], c);
+            nn_fig_cmd(&fig, "plot '%s' index %d matrix with image notitle", nn_fig_path(&fig, part), c);
+        }
+    }
+    nn_fig_cmd(&fig, "unset multiplot");
+    must(nn_fig_end(&fig));
+    free(x);
+}
+
+/* For channels 0..5 of conv2 (after BN and ReLU), the 6 test images with
+ * the largest mean activation. */
+static void figure_top_images(model *m, const data_sets *data)
+{
+    smallnet *S = (smallnet *)m;
+    enum { CH = 6, TOP = 6 };
+    int n = data->test.n, B = m->max_batch, hw = S->H2 * S->W2;
+    double best[CH][TOP];
+    int who[CH][TOP];
+    for (int c = 0; c < CH; c++)
+        for (int t = 0; t < TOP; t++)
+            best[c][t] = -INFINITY, who[c][t] = 0;
+    float *x = nn_floats((size_t)B * data->test.d);
+    int *idx = malloc(sizeof(int) * (size_t)B), *y = malloc(sizeof(int) * (size_t)B);
+    for (int start = 0; start < n; start += B) {
+        int nb = n - start < B ? n - start : B;
+        for (int b = 0; b < nb; b++)
+            idx[b] = start + b;
+        gather_batch(x, y, &data->test, idx, nb, data, NULL, NULL);
+        must(m->forward(m, x, nb, 0, NULL));
+        for (int b = 0; b < nb; b++)
+            for (int c = 0; c < CH && c < S->cfg.K2; c++) {
+                double mean = 0;
+                const float *a = S->a2 + ((size_t)b * S->cfg.K2 + c) * hw;
+                for (int q = 0; q < hw; q++)
+                    mean += a[q];
+                mean /= hw;
+                /* insert into the sorted top list */
+                for (int t = 0; t < TOP; t++)
+                    if (mean > best[c][t]) {
+                        for (int u = TOP - 1; u > t; u--)
+                            best[c][u] = best[c][u - 1], who[c][u] = who[c][u - 1];
+                        best[c][t] = mean, who[c][t] = start + b;
+                        break;
+                    }
+            }
+    }
+    const float *maps[CH * TOP];
+    char buf[CH * TOP][32];
+    const char *titles[CH * TOP];
+    for (int c = 0; c < CH; c++)
+        for (int t = 0; t < TOP; t++) {
+            maps[c * TOP + t] = data->test.x + (size_t)who[c][t] * data->test.d;
+            snprintf(buf[c * TOP + t], sizeof buf[0], "ch %d: %s", c, data->class_names[data->test.y[who[c][t]]]);
+            titles[c * TOP + t] = buf[c * TOP + t];
+        }
+    figure_maps("top-images", "the test images that most excite channels 0-5 of conv2 (one row per channel)", maps,
+                titles, CH * TOP, data->H, data->W, CH, TOP, 0);
+    free(x), free(idx), free(y);
+}
+
+static void section_learned(model *m, const data_sets *data, const char *net_label)
+{
+    nn_say("\n10. What the %s learned\n", net_label);
+    int n = data->test.n;
+    int *pred = malloc(sizeof(int) * (size_t)n);
+    double acc = evaluate(m, &data->test, data, NULL, pred);
+    long confusion[N_CLASSES][N_CLASSES] = {{0}};
+    for (int i = 0; i < n; i++)
+        confusion[data->test.y[i]][pred[i]]++;
+    nn_say("   confusion matrix (rows: true class, columns: predicted), test accuracy %.4f\n   %9s", acc, "");
+    for (int k = 0; k < N_CLASSES; k++)
+        nn_say(" %8.8s", data->class_names[k]);
+    nn_say("   recall\n");
+    for (int t = 0; t < N_CLASSES; t++) {
+        long row = 0;
+        nn_say("   %-9.9s", data->class_names[t]);
+        for (int k = 0; k < N_CLASSES; k++) {
+            nn_say(" %8ld", confusion[t][k]);
+            row += confusion[t][k];
+        }
+        nn_say("   %.3f\n", row ? (double)confusion[t][t] / row : 0.0);
+    }
+    /* the most confused pairs: both directions of a pair added together */
+    nn_say("   most confused pairs (mistakes either way):");
+    long used[N_CLASSES][N_CLASSES] = {{0}};
+    for (int r = 0; r < 3; r++) {
+        long top = -1;
+        int a = 0, b = 1;
+        for (int i = 0; i < N_CLASSES; i++)
+            for (int j = i + 1; j < N_CLASSES; j++) {
+                long both = confusion[i][j] + confusion[j][i];
+                if (!used[i][j] && both > top)
+                    top = both, a = i, b = j;
+            }
+        used[a][b] = 1;
+        nn_say("%s %s/%s %ld", r ? "," : "", data->class_names[a], data->class_names[b], top);
+    }
+    nn_say("\n");
+
+    nn_fig fig;
+    must(nn_fig_begin_sized(&fig, CHAPTER, "confusion", 760, 640));
+    FILE *f = nn_fig_data(&fig, NULL, "confusion counts, row = true class (0 first), column = predicted class");
+    for (int t = 0; t < N_CLASSES; t++) {
+        for (int k = 0; k < N_CLASSES; k++)
+            fprintf(f, "%s%ld", k ? " " : "", confusion[t][k]);
+        fprintf(f, "\n");
+    }
+    long most = 1;
+    for (int t = 0; t < N_CLASSES; t++)
+        for (int k = 0; k < N_CLASSES; k++)
+            if (t != k && confusion[t][k] > most)
+                most = confusion[t][k];
+    nn_fig_cmd(&fig, "set title \"%s on %d test images: confusion matrix (colour: off-diagonal counts)\" noenhanced",
+               net_label, n);
+    nn_fig_cmd(&fig, "set xlabel 'predicted class'\nset ylabel 'true class'\nunset grid\n@nn_palette_gray");
+    nn_fig_cmd(&fig, "set cbrange [0:%ld]\nset xrange [-0.5:9.5]\nset yrange [9.5:-0.5]\nset size ratio -1", most);
+    char tics[512] = "";
+    for (int k = 0; k < N_CLASSES; k++) {
+        char one[48];
+        snprintf(one, sizeof one, "%s\"%s\" %d", k ? ", " : "", data->class_names[k], k);
+        strncat(tics, one, sizeof tics - strlen(tics) - 1);
+    }
+    nn_fig_cmd(&fig, "set xtics (%s) rotate by 45 right noenhanced\nset ytics (%s) noenhanced", tics, tics);
+    nn_fig_cmd(&fig, "plot '%s' matrix using 1:2:($1 == $2 ? 0 : $3) with image notitle, \\", nn_fig_path(&fig, NULL));
+    nn_fig_cmd(&fig, "     '%s' matrix using 1:2:(sprintf('%%d', $3)) with labels font ',9' tc rgb '#cc2200' notitle",
+               nn_fig_path(&fig, NULL));
+    must(nn_fig_end(&fig));
+
+    /* misclassified test images, true -> predicted */
+    enum { SHOW = 18 };
+    const float *maps[SHOW];
+    char buf[SHOW][48];
+    const char *titles[SHOW];
+    int shown = 0;
+    for (int i = 0; i < n && shown < SHOW; i++)
+        if (pred[i] != data->test.y[i]) {
+            maps[shown] = data->test.x + (size_t)i * data->test.d;
+            snprintf(buf[shown], sizeof buf[0], "%s -> %s", data->class_names[data->test.y[i]],
+                     data->class_names[pred[i]]);
+            titles[shown] = buf[shown];
+            shown++;
+        }
+    if (shown > 0)
+        figure_maps("misclassified", "misclassified test images: true class -> predicted class", maps, titles, shown,
+                    data->H, data->W, (shown + 5) / 6, 6, 0);
+    smallnet *S = (smallnet *)m;
+    figure_filters("filters", "the small CNN's first-layer filters (one symmetric scale)", S->conv1_w, S->cfg.K1, 3);
+    figure_feature_maps(m, data, 0);
+    figure_top_images(m, data);
+    free(pred);
 }
 
 #ifndef CH07_NO_MAIN
@@ -1142,21 +2084,26 @@ int main(int argc, char **argv)
            data.train.n, data.val.n, data.test.n, data.C, data.H, data.W,
            o.full ? "" : " (a subset: --full for the documented run)");
 
+    if (!o.full)
+        section_toy(common.seed);
+
     small_cfg sc = {o.K1, o.K2, o.pool, !o.no_bn, o.dropout};
     int B = o.batch;
     if (strcmp(o.net, "small") != 0) {
         nn_say("\n3. LeNet-5\n");
         nn_rng_seed(&rng, common.seed, 3);
-        model *lenet = lenet_new(data.C, data.H, data.W, N_CLASSES, B, &rng);
-        if (!lenet)
+        model *le = lenet_new(data.C, data.H, data.W, N_CLASSES, B, &rng);
+        if (!le)
             nn_die_last();
-        print_table(lenet);
+        print_table(le);
         train_cfg tc = make_train_cfg(&o, o.lenet_lr, 0);
         train_result r;
-        if (train(lenet, &data, &tc, &rng, &r) != NN_OK)
+        if (train(le, &data, &tc, &rng, &r) != NN_OK)
             nn_die_last();
-        print_result("LeNet-5", &r, evaluate(lenet, &data.test, &data, NULL, NULL));
-        model_free(lenet);
+        print_result("LeNet-5", &r, evaluate(le, &data.test, &data, NULL, NULL));
+        const lenet *L = (const lenet *)le;
+        figure_filters("filters-lenet", "LeNet-5's first-layer filters (one symmetric scale)", L->conv1_w, 6, 5);
+        model_free(le);
     }
     if (strcmp(o.net, "lenet") != 0) {
         nn_say("\n4. The small network\n");
@@ -1170,7 +2117,14 @@ int main(int argc, char **argv)
         if (train(small, &data, &tc, &rng, &r) != NN_OK)
             nn_die_last();
         print_result("small CNN", &r, evaluate(small, &data.test, &data, NULL, NULL));
+        section_learned(small, &data, "small CNN");
         model_free(small);
+    }
+    if (!o.full) {
+        double no_aug_acc;
+        train_result no_aug = section_mlp_vs_cnn(&data, &o, common.seed, &no_aug_acc);
+        section_ablation(&data, &o, common.seed, &no_aug, no_aug_acc);
+        section_residual(common.seed, RESIDUAL_DEPTH, RESIDUAL_EPOCHS);
     }
     nn_say("\nDone in %.1f s\n", nn_seconds() - start);
     data_free(&data);
