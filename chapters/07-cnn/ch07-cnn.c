@@ -1981,7 +1981,7 @@ static void section_learned(model *m, const data_sets *data, const char *net_lab
                 most = confusion[t][k];
     nn_fig_cmd(&fig, "set title \"%s on %d test images: confusion matrix (colour: off-diagonal counts)\" noenhanced",
                net_label, n);
-    nn_fig_cmd(&fig, "set xlabel 'predicted class'\nset ylabel 'true class'\nunset grid\n@nn_palette_gray");
+    nn_fig_cmd(&fig, "set xlabel 'predicted class'\nset ylabel 'true class'\nunset grid\n@nn_palette_sequential");
     nn_fig_cmd(&fig, "set cbrange [0:%ld]\nset xrange [-0.5:9.5]\nset yrange [9.5:-0.5]\nset size ratio -1", most);
     char tics[512] = "";
     for (int k = 0; k < N_CLASSES; k++) {
