@@ -18,3 +18,7 @@ lib_libnnlab_a_SOURCES += lib/data.c
 lib_libnnlab_a_SOURCES += lib/nn_conv.h lib/conv.c lib/nn_pool.h lib/pool.c
 lib_libnnlab_a_SOURCES += lib/nn_optim.h lib/optim.c
 lib_libnnlab_a_SOURCES += lib/nn_batchnorm.h lib/batchnorm.c
+## The sequential model and its file (chapters 7 and 8); crc32 from zlib.
+lib_libnnlab_a_SOURCES += lib/nn_model.h lib/model.c
+EXTRA_DIST += doc/MODEL-FORMAT.md
+lib_libnnlab_a_SOURCES += lib/nn_claim.h lib/claim.c

@@ -49,4 +49,26 @@ void nn_batchnorm_backward(float *d_in, float *d_gamma, float *d_beta, const flo
                            const float *in, const float *gamma, const float *mean, const float *rstd,
                            int B, int K);
 
+/* ---- BatchNorm2d ------------------------------------------------------------
+ * For images (N, C, H, W) each channel c is one unit: its statistics run over
+ * the N H W positions of every example (torch.nn.BatchNorm2d), so a filter's
+ * response is normalised the same way wherever in the image it fires.  With
+ * HW = H W, the formulas above hold with the batch sum sum_b replaced by
+ * sum_n sum_p over the N HW values of the channel, and B by N HW (the
+ * running variance's unbiased factor is N HW / (N HW - 1)).  Same
+ * conventions: biased variance in the normalisation, momentum, eps, running
+ * statistics updated when not NULL, backward adds, d_in may be NULL. */
+
+/* Training: out (N, C, HW); mean (C) and rstd (C) saved for backward.
+ * NN_ERR when N HW < 2. */
+int nn_batchnorm2d_forward(float *out, float *mean, float *rstd, const float *in,
+                           const float *gamma, const float *beta, float *running_mean,
+                           float *running_var, int N, int C, int HW, double momentum, double eps);
+void nn_batchnorm2d_eval(float *out, const float *in, const float *gamma, const float *beta,
+                         const float *running_mean, const float *running_var, int N, int C, int HW,
+                         double eps);
+void nn_batchnorm2d_backward(float *d_in, float *d_gamma, float *d_beta, const float *d_out,
+                             const float *in, const float *gamma, const float *mean, const float *rstd,
+                             int N, int C, int HW);
+
 #endif

@@ -124,4 +124,25 @@ const float *nn_model_output_grad(const nn_model *m, int l);
 int nn_model_save(const nn_model *m, const char *path);
 nn_model *nn_model_load(const char *path, int max_batch);
 
+/* ---- Added with the implementation (lib/model.c) ------------------------------ */
+
+/* The input shape (C, H, W) and the largest batch the model was made for. */
+void nn_model_input_shape(const nn_model *m, int *C, int *H, int *W);
+int nn_model_max_batch(const nn_model *m);
+/* nn_model_grads(m) = 0, before a backward pass that should not accumulate. */
+void nn_model_zero_grads(nn_model *m);
+/* The running statistics (every BN layer's running mean then running var, in
+ * layer order): saved in the file, not trained, not in nn_model_params. */
+size_t nn_model_stat_count(const nn_model *m);
+float *nn_model_stats(nn_model *m);
+/* Draw layer l's parameters afresh with nn_model_init's rule from rng (the
+ * cascading randomisation of chapter 8); a layer without weights is reset
+ * to gamma 1, beta 0 (BN) or left alone. */
+void nn_model_init_layer(nn_model *m, int l, nn_rng *rng);
+/* Index of the last convolutional layer, -1 when there is none. */
+int nn_model_last_conv(const nn_model *m);
+/* A new model with the same architecture, parameters and running statistics,
+ * for batches of up to max_batch.  NULL only on a bad max_batch. */
+nn_model *nn_model_clone(const nn_model *m, int max_batch);
+
 #endif

@@ -12,11 +12,13 @@
  *   nn_regularize.h dropout (standard and inverted), L1 and L2 penalties
  *   nn_conv.h      2-D convolution (im2col + GEMM, naive reference), output size
  *   nn_pool.h      max, average, L2 and global average pooling
+ *   nn_model.h     a sequential network from an architecture string; the model file
  *   nn_data.h      CSV and IDX readers, synthetic data sets
  *   nn_fig.h       figures: a data file plus a gnuplot script per figure
  *   nn_cli.h       the command line shared by every chapter
  *   nn_tap.h       TAP output and numerical checks for the tests
  *   nn_exercise.h  NN_TODO and the graded-exercise checks
+ *   nn_claim.h     a sentence about the run, printed PASS or FAIL (a claim is a test)
  *
  * Conventions (see DESIGN-DECISIONS.md for the reasons):
  *   - tensors are plain float arrays, row-major, images NCHW as in PyTorch;
@@ -40,10 +42,12 @@
 #include "nn_batchnorm.h"
 #include "nn_conv.h"
 #include "nn_pool.h"
+#include "nn_model.h"
 #include "nn_data.h"
 #include "nn_fig.h"
 #include "nn_cli.h"
 #include "nn_tap.h"
 #include "nn_exercise.h"
+#include "nn_claim.h"
 
 #endif

@@ -2,7 +2,8 @@
  * (tests/ref/batchnorm_torch.py wrote tests/ref/batchnorm_torch.txt),
  * central-difference gradient checks, the defining property (each unit's
  * output has mean beta and standard deviation |gamma| over the batch), and
- * the error for a batch of one. */
+ * the error for a batch of one; BatchNorm2d against the 1-d layer on
+ * transposed data and by central differences. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,113 @@ static void batch_of_one(void)
     nn_contains(nn_last_error(), "at least 2 examples", "the message says why");
 }
 
+/* ---- BatchNorm2d ------------------------------------------------------------
+ * Channel c of a (N, C, HW) batch is a unit whose "batch" is its N HW values.
+ * Transposing to (N HW, C) rows, row n HW + p holding position p of example
+ * n, makes it exactly the 1-d layer's input; the statistics then sum the same
+ * numbers in the same order, so every output must agree to the bit. */
+enum { N2 = 3, C2 = 4, HW2 = 5 };
+
+static void to_rows(float *rows, const float *nchw, int N, int C, int HW)
+{
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            for (int p = 0; p < HW; p++)
+                rows[((size_t)n * HW + p) * C + c] = nchw[((size_t)n * C + c) * HW + p];
+}
+
+static void bn2d_equals_1d(void)
+{
+    nn_rng rng = nn_rng_new(21);
+    float x[N2 * C2 * HW2], d_out[N2 * C2 * HW2], gamma[C2], beta[C2];
+    nn_rng_fill_normal(&rng, x, N2 * C2 * HW2, 1.5, 2);
+    nn_rng_fill_normal(&rng, d_out, N2 * C2 * HW2, 0, 1);
+    nn_rng_fill_normal(&rng, gamma, C2, 1, 0.5);
+    nn_rng_fill_normal(&rng, beta, C2, 0, 0.5);
+
+    float out2[N2 * C2 * HW2], mean2[C2], rstd2[C2], rm2[C2] = {0}, rv2[C2] = {1, 1, 1, 1};
+    float d_x2[N2 * C2 * HW2] = {0}, d_gamma2[C2] = {0}, d_beta2[C2] = {0}, eval2[N2 * C2 * HW2];
+    nn_is_int(nn_batchnorm2d_forward(out2, mean2, rstd2, x, gamma, beta, rm2, rv2, N2, C2, HW2,
+                                     NN_BN_MOMENTUM, NN_BN_EPS), NN_OK, "bn2d: training forward");
+    nn_batchnorm2d_backward(d_x2, d_gamma2, d_beta2, d_out, x, gamma, mean2, rstd2, N2, C2, HW2);
+    nn_batchnorm2d_eval(eval2, x, gamma, beta, rm2, rv2, N2, C2, HW2, NN_BN_EPS);
+
+    enum { R = N2 * HW2 };
+    float x_rows[R * C2], d_out_rows[R * C2], out1[R * C2], mean1[C2], rstd1[C2];
+    float rm1[C2] = {0}, rv1[C2] = {1, 1, 1, 1}, d_x1[R * C2] = {0}, d_gamma1[C2] = {0}, d_beta1[C2] = {0};
+    float eval1[R * C2], want_rows[R * C2];
+    to_rows(x_rows, x, N2, C2, HW2);
+    to_rows(d_out_rows, d_out, N2, C2, HW2);
+    nn_batchnorm_forward(out1, mean1, rstd1, x_rows, gamma, beta, rm1, rv1, R, C2, NN_BN_MOMENTUM, NN_BN_EPS);
+    nn_batchnorm_backward(d_x1, d_gamma1, d_beta1, d_out_rows, x_rows, gamma, mean1, rstd1, R, C2);
+    nn_batchnorm_eval(eval1, x_rows, gamma, beta, rm1, rv1, R, C2, NN_BN_EPS);
+
+    to_rows(want_rows, out2, N2, C2, HW2);
+    nn_is_close_floats(want_rows, out1, R * C2, 0, 0, "bn2d output equals 1-d bn on transposed data (bit-exact)");
+    nn_is_close_floats(mean2, mean1, C2, 0, 0, "bn2d saved mean equals 1-d");
+    nn_is_close_floats(rstd2, rstd1, C2, 0, 0, "bn2d saved rstd equals 1-d");
+    nn_is_close_floats(rm2, rm1, C2, 0, 0, "bn2d running mean equals 1-d (momentum 0.1)");
+    nn_is_close_floats(rv2, rv1, C2, 0, 0, "bn2d running var equals 1-d (unbiased over N HW)");
+    to_rows(want_rows, d_x2, N2, C2, HW2);
+    nn_is_close_floats(want_rows, d_x1, R * C2, 0, 0, "bn2d d_in equals 1-d");
+    nn_is_close_floats(d_gamma2, d_gamma1, C2, 0, 0, "bn2d d_gamma equals 1-d");
+    nn_is_close_floats(d_beta2, d_beta1, C2, 0, 0, "bn2d d_beta equals 1-d");
+    to_rows(want_rows, eval2, N2, C2, HW2);
+    nn_is_close_floats(want_rows, eval1, R * C2, 0, 0, "bn2d eval equals 1-d eval");
+
+    /* Backward adds, and d_in = NULL is allowed. */
+    float d_gamma_once[C2];
+    memcpy(d_gamma_once, d_gamma2, sizeof d_gamma2);
+    nn_batchnorm2d_backward(NULL, d_gamma2, d_beta2, d_out, x, gamma, mean2, rstd2, N2, C2, HW2);
+    int doubled = 1;
+    for (int c = 0; c < C2; c++)
+        doubled &= fabsf(d_gamma2[c] - 2 * d_gamma_once[c]) <= 1e-5f * (1 + fabsf(d_gamma2[c]));
+    nn_ok(doubled, "bn2d backward adds into d_gamma (+=)");
+}
+
+typedef struct {
+    float *x, *gamma, *beta, *w;
+} bn2d_ctx;
+
+static double bn2d_loss(void *p)
+{
+    bn2d_ctx *c = p;
+    float out[2 * 3 * 4], mean[3], rstd[3];
+    nn_batchnorm2d_forward(out, mean, rstd, c->x, c->gamma, c->beta, NULL, NULL, 2, 3, 4, NN_BN_MOMENTUM,
+                           NN_BN_EPS);
+    double loss = 0;
+    for (int i = 0; i < 2 * 3 * 4; i++)
+        loss += (double)c->w[i] * out[i];
+    return loss;
+}
+
+static void bn2d_gradient_check(void)
+{
+    enum { NN = 2, CC = 3, PP = 4, SZ = NN * CC * PP };
+    nn_rng rng = nn_rng_new(23);
+    float x[SZ], w[SZ], gamma[CC] = {1.2f, -0.8f, 0.6f}, beta[CC] = {0.1f, 0.3f, -0.2f};
+    float out[SZ], mean[CC], rstd[CC], d_x[SZ] = {0}, d_gamma[CC] = {0}, d_beta[CC] = {0};
+    nn_rng_fill_normal(&rng, x, SZ, -0.5, 1);
+    nn_rng_fill_normal(&rng, w, SZ, 0, 1);
+    nn_batchnorm2d_forward(out, mean, rstd, x, gamma, beta, NULL, NULL, NN, CC, PP, NN_BN_MOMENTUM, NN_BN_EPS);
+    nn_batchnorm2d_backward(d_x, d_gamma, d_beta, w, x, gamma, mean, rstd, NN, CC, PP);
+    bn2d_ctx ctx = {x, gamma, beta, w};
+    /* Same step and tolerance as the 1-d check above, for the same reasons. */
+    nn_gradcheck_floats("bn2d d_in", bn2d_loss, &ctx, x, d_x, SZ, 1e-2, 1e-3);
+    nn_gradcheck_floats("bn2d d_gamma", bn2d_loss, &ctx, gamma, d_gamma, CC, 1e-2, 1e-3);
+    nn_gradcheck_floats("bn2d d_beta", bn2d_loss, &ctx, beta, d_beta, CC, 1e-2, 1e-3);
+}
+
+static void bn2d_too_few_values(void)
+{
+    float x[2] = {1, 2}, out[2], mean[2], rstd[2], gamma[2] = {1, 1}, beta[2] = {0, 0};
+    nn_is_int(nn_batchnorm2d_forward(out, mean, rstd, x, gamma, beta, NULL, NULL, 1, 2, 1, NN_BN_MOMENTUM,
+                                     NN_BN_EPS), NN_ERR, "bn2d: one example of one position is refused");
+    nn_contains(nn_last_error(), "at least 2 values", "the message says why");
+    nn_is_int(nn_batchnorm2d_forward(out, mean, rstd, x, gamma, beta, NULL, NULL, 1, 1, 2, NN_BN_MOMENTUM,
+                                     NN_BN_EPS), NN_OK, "bn2d: one example of two positions is enough");
+}
+
 int main(void)
 {
     nn_tap_timeout(30);
@@ -185,5 +293,8 @@ int main(void)
     normalizes();
     gradient_check();
     batch_of_one();
+    bn2d_equals_1d();
+    bn2d_gradient_check();
+    bn2d_too_few_values();
     return nn_tap_done();
 }
