@@ -13,6 +13,7 @@
  *   nn_conv.h      2-D convolution (im2col + GEMM, naive reference), output size
  *   nn_pool.h      max, average, L2 and global average pooling
  *   nn_model.h     a sequential network from an architecture string; the model file
+ *   nn_netcount.h  parameter, memory and multiply-add counts of a layer list
  *   nn_data.h      CSV and IDX readers, synthetic data sets
  *   nn_fig.h       figures: a data file plus a gnuplot script per figure
  *   nn_cli.h       the command line shared by every chapter
@@ -43,6 +44,7 @@
 #include "nn_conv.h"
 #include "nn_pool.h"
 #include "nn_model.h"
+#include "nn_netcount.h"
 #include "nn_data.h"
 #include "nn_fig.h"
 #include "nn_cli.h"

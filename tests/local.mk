@@ -41,3 +41,34 @@ TESTS += $(MODEL_TESTS)
 check_PROGRAMS += tests/lib/claim-demo
 dist_check_SCRIPTS += tests/lib/test-claim.sh
 TESTS += tests/lib/test-claim.sh
+
+## Chapter 7's reference checks (branch ch07ref; the chapter's own rules are
+## in chapters/07-cnn/local.mk).  test-netcount: lib/netcount.c against
+## hand-worked layers, LeNet-5 1998, deck 004's table and torchvision
+## (tests/ch07/torchvision_counts.txt; regenerate with
+## /usr/bin/python3 tests/ch07/torchvision_counts.py > tests/ch07/torchvision_counts.txt).
+## test-ref-current.sh: the committed reference files are what their scripts write.
+CH07_REF_TESTS = tests/ch07/test-netcount tests/ch07/test-ref-current.sh
+check_PROGRAMS += tests/ch07/test-netcount
+EXTRA_DIST += tests/ch07/torchvision_counts.py tests/ch07/torchvision_counts.txt \
+	tests/ch07/test-ref-current.sh
+TESTS += $(CH07_REF_TESTS)
+## test-lenet-torch: the chapter's LeNet-5 from the lib's layers (and lib/model.c)
+## against PyTorch (tests/ch07/lenet_reference.txt; regenerate with
+## /usr/bin/python3 tests/ch07/lenet_reference.py > tests/ch07/lenet_reference.txt).
+## fixed-values.h and fixed_values.py compute the same fixed weights and inputs.
+CH07_REF_TESTS += tests/ch07/test-lenet-torch
+check_PROGRAMS += tests/ch07/test-lenet-torch
+tests_ch07_test_lenet_torch_SOURCES = tests/ch07/test-lenet-torch.c tests/ch07/fixed-values.h
+TESTS += tests/ch07/test-lenet-torch
+EXTRA_DIST += tests/ch07/fixed_values.py tests/ch07/lenet_reference.py tests/ch07/lenet_reference.txt
+## test-batchnorm2d-torch, test-resblock-torch: BatchNorm2d (training and
+## evaluation) and a residual block from the lib's layers against PyTorch
+## (regenerate with /usr/bin/python3 tests/ch07/NAME.py > tests/ch07/NAME.txt).
+CH07_REF_TESTS += tests/ch07/test-batchnorm2d-torch tests/ch07/test-resblock-torch
+check_PROGRAMS += tests/ch07/test-batchnorm2d-torch tests/ch07/test-resblock-torch
+tests_ch07_test_batchnorm2d_torch_SOURCES = tests/ch07/test-batchnorm2d-torch.c tests/ch07/fixed-values.h
+tests_ch07_test_resblock_torch_SOURCES = tests/ch07/test-resblock-torch.c tests/ch07/fixed-values.h
+TESTS += tests/ch07/test-batchnorm2d-torch tests/ch07/test-resblock-torch
+EXTRA_DIST += tests/ch07/batchnorm2d_reference.py tests/ch07/batchnorm2d_reference.txt \
+	tests/ch07/resblock_reference.py tests/ch07/resblock_reference.txt
