@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include "nnlab.h"
+#include "nn_claim.h"
 
 #define CHAPTER "07-cnn"
 #define N_CLASSES 10
@@ -62,22 +63,9 @@ static void must(int status)
 }
 
 /* The claims: every sentence of the summary that states a result of the run
- * is printed as one line "claim ID: PASS|FAIL sentence", and the run test
- * checks that every claim says PASS for seeds 1, 2 and 3.  A sentence that
- * failed is still printed, marked FAIL, so a reader sees it did not hold. */
-static int claims_failed;
-static void claim(int holds, const char *id, const char *fmt, ...) NN_PRINTF(3, 4);
-static void claim(int holds, const char *id, const char *fmt, ...)
-{
-    char sentence[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sentence, sizeof sentence, fmt, ap);
-    va_end(ap);
-    if (!holds)
-        claims_failed++;
-    nn_say("claim %s: %s %s\n", id, holds ? "PASS" : "FAIL", sentence);
-}
+ * goes through nn_claim, which prints it as one line "claim ID: PASS|FAIL
+ * sentence"; the run test checks that every claim says PASS for seeds 1, 2
+ * and 3.  A sentence that did not hold is still printed, marked FAIL. */
 
 /* ======================================================================
  * Section 1. The data
@@ -554,8 +542,7 @@ static model *lenet_new(int C, int H, int W, int classes, int max_batch, nn_rng 
  *         n[b,k,i,j] = gamma_k (z[b,k,i,j] - mu_k) / sqrt(sigma_k^2 + eps) + beta_k,
  *     one gamma and beta per channel, because a filter is the same feature
  *     everywhere in the image.  It is exactly BatchNorm1d with the B H W
- *     positions as the "examples" and the K channels as the "units", which is
- *     how bn2d_forward below computes it with the lib's batch norm;
+ *     positions as the "examples" and the K channels as the "units";
  *     the convolution before it then needs no bias (the mean removes it);
  *   - dropout before the classifier (deck 003: "in each forward pass, for
  *     each neuron, with probability p, set [it] to 0"), inverted as in
@@ -601,67 +588,24 @@ typedef struct {
     float *z1, *n1, *a1, *s1, *z2, *n2, *a2, *s2, *d2, *mask;
     float *d_z1, *d_n1, *d_a1, *d_s1, *d_z2, *d_n2, *d_a2, *d_s2, *d_d2;
     int *arg1, *arg2;              /* max pool argmax (B, K1, H2, W2), (B, K2, H3, W3) */
-    float *scratch;                /* (3, B H W): batch norm's columns of one channel */
     const float *x;
 } smallnet;
 
-/* ---- BatchNorm2d with the lib's batch norm ----
- * Channel k of a (B, K, HW) batch is B runs of HW contiguous floats.  Copied
- * into one column of B HW values, it is a (B HW, 1) batch for the lib's
- * BatchNorm1d: B HW "examples" of one "unit".  Channel by channel, the
- * column stays in cache. */
-static void gather_channel(float *col, const float *t, int B, int K, int HW, int k)
-{
-    for (int b = 0; b < B; b++)
-        nn_copy(col + (size_t)b * HW, t + ((size_t)b * K + k) * HW, (size_t)HW);
-}
-
-static void scatter_channel(float *t, const float *col, int B, int K, int HW, int k, int add)
-{
-    for (int b = 0; b < B; b++) {
-        float *o = t + ((size_t)b * K + k) * HW;
-        if (add)
-            nn_axpy(o, 1.0f, col + (size_t)b * HW, (size_t)HW);
-        else
-            nn_copy(o, col + (size_t)b * HW, (size_t)HW);
-    }
-}
-
-/* in, out (B, K, HW); mu, rstd, gamma, beta, running_mean, running_var (K);
- * scratch (3 B HW) */
+/* ---- BatchNorm2d ----
+ * The lib's nn_batchnorm2d_* compute the formulas above directly on the NCHW
+ * array: channel k of image b is the contiguous run (b K + k) HW .. + HW, and
+ * the statistics of channel k gather B such runs (tests/lib/test-batchnorm.c
+ * checks them bit for bit against BatchNorm1d on the transposed array, and
+ * this chapter's unit test against the definition). */
 static void bn2d_forward(float *out, float *mu, float *rstd, const float *in, const float *gamma,
                          const float *beta, float *running_mean, float *running_var, int B, int K, int HW,
-                         int training, float *scratch)
+                         int training)
 {
-    size_t n = (size_t)B * HW;
-    float *col_in = scratch, *col_out = scratch + n;
-    for (int k = 0; k < K; k++) {
-        gather_channel(col_in, in, B, K, HW, k);
-        if (training)
-            must(nn_batchnorm_forward(col_out, &mu[k], &rstd[k], col_in, &gamma[k], &beta[k],
-                                      &running_mean[k], &running_var[k], B * HW, 1, NN_BN_MOMENTUM, NN_BN_EPS));
-        else
-            nn_batchnorm_eval(col_out, col_in, &gamma[k], &beta[k], &running_mean[k], &running_var[k], B * HW, 1,
-                              NN_BN_EPS);
-        scatter_channel(out, col_out, B, K, HW, k, 0);
-    }
-}
-
-/* adds into d_in (B, K, HW), d_gamma, d_beta (K) */
-static void bn2d_backward(float *d_in, float *d_gamma, float *d_beta, const float *d_out, const float *in,
-                          const float *gamma, const float *mu, const float *rstd, int B, int K, int HW,
-                          float *scratch)
-{
-    size_t n = (size_t)B * HW;
-    float *col_in = scratch, *col_dout = scratch + n, *col_din = scratch + 2 * n;
-    for (int k = 0; k < K; k++) {
-        gather_channel(col_in, in, B, K, HW, k);
-        gather_channel(col_dout, d_out, B, K, HW, k);
-        nn_zero(col_din, n);
-        nn_batchnorm_backward(col_din, &d_gamma[k], &d_beta[k], col_dout, col_in, &gamma[k], &mu[k], &rstd[k],
-                              B * HW, 1);
-        scatter_channel(d_in, col_din, B, K, HW, k, 1);
-    }
+    if (training)
+        must(nn_batchnorm2d_forward(out, mu, rstd, in, gamma, beta, running_mean, running_var, B, K, HW,
+                                    NN_BN_MOMENTUM, NN_BN_EPS));
+    else
+        nn_batchnorm2d_eval(out, in, gamma, beta, running_mean, running_var, B, K, HW, NN_BN_EPS);
 }
 
 static void small_dims(const smallnet *S, int B, nn_conv_dims *c1, nn_pool_dims *p1, nn_conv_dims *c2,
@@ -687,7 +631,7 @@ static int small_forward(model *m, const float *x, int B, int training, nn_rng *
     must(nn_conv2d_forward(S->z1, x, S->conv1_w, S->conv1_b, &c1));            /* (B, K1, H, W) */
     if (c->use_bn)
         bn2d_forward(S->n1, S->bn1_mu, S->bn1_rstd, S->z1, S->bn1_gamma, S->bn1_beta, S->bn1_mean,
-                     S->bn1_var, B, c->K1, hw1, training, S->scratch);
+                     S->bn1_var, B, c->K1, hw1, training);
     else
         nn_copy(S->n1, S->z1, n1);
     nn_act_forward(NN_RELU, S->a1, S->n1, n1);
@@ -695,7 +639,7 @@ static int small_forward(model *m, const float *x, int B, int training, nn_rng *
     must(nn_conv2d_forward(S->z2, S->s1, S->conv2_w, S->conv2_b, &c2));        /* (B, K2, H/2, W/2) */
     if (c->use_bn)
         bn2d_forward(S->n2, S->bn2_mu, S->bn2_rstd, S->z2, S->bn2_gamma, S->bn2_beta, S->bn2_mean,
-                     S->bn2_var, B, c->K2, hw2, training, S->scratch);
+                     S->bn2_var, B, c->K2, hw2, training);
     else
         nn_copy(S->n2, S->z2, n2);
     nn_act_forward(NN_RELU, S->a2, S->n2, n2);
@@ -729,16 +673,16 @@ static void small_backward(model *m, const float *d_logits, int B)
     must(nn_maxpool_backward(S->d_a2, S->d_s2, S->arg2, &p2));
     nn_act_backward(NN_RELU, S->d_n2, S->d_a2, S->n2, S->a2, n2);
     if (c->use_bn)
-        bn2d_backward(S->d_z2, S->d_bn2_gamma, S->d_bn2_beta, S->d_n2, S->z2, S->bn2_gamma, S->bn2_mu,
-                      S->bn2_rstd, B, c->K2, hw2, S->scratch);
+        nn_batchnorm2d_backward(S->d_z2, S->d_bn2_gamma, S->d_bn2_beta, S->d_n2, S->z2, S->bn2_gamma,
+                                S->bn2_mu, S->bn2_rstd, B, c->K2, hw2);
     else
         nn_axpy(S->d_z2, 1.0f, S->d_n2, n2);
     must(nn_conv2d_backward(S->d_s1, S->d_conv2_w, S->d_conv2_b, S->d_z2, S->s1, S->conv2_w, &c2));
     must(nn_maxpool_backward(S->d_a1, S->d_s1, S->arg1, &p1));
     nn_act_backward(NN_RELU, S->d_n1, S->d_a1, S->n1, S->a1, n1);
     if (c->use_bn)
-        bn2d_backward(S->d_z1, S->d_bn1_gamma, S->d_bn1_beta, S->d_n1, S->z1, S->bn1_gamma, S->bn1_mu,
-                      S->bn1_rstd, B, c->K1, hw1, S->scratch);
+        nn_batchnorm2d_backward(S->d_z1, S->d_bn1_gamma, S->d_bn1_beta, S->d_n1, S->z1, S->bn1_gamma,
+                                S->bn1_mu, S->bn1_rstd, B, c->K1, hw1);
     else
         nn_axpy(S->d_z1, 1.0f, S->d_n1, n1);
     must(nn_conv2d_backward(NULL, S->d_conv1_w, S->d_conv1_b, S->d_z1, S->x, S->conv1_w, &c1));
@@ -755,7 +699,6 @@ static void small_destroy(model *m)
     free(S->d_acts);
     free(S->arg1);
     free(S->arg2);
-    free(S->scratch);
     free(S->bn1_mu);
     free(S);
 }
@@ -837,8 +780,6 @@ static model *small_new(const small_cfg *cfg, int C, int H, int W, int classes, 
     S->d_acts = act_alloc(d, max_batch);
     S->arg1 = malloc(sizeof(int) * n1p * (size_t)max_batch);
     S->arg2 = malloc(sizeof(int) * nf * (size_t)max_batch);
-    size_t biggest = (size_t)(H * W > S->H2 * S->W2 ? H * W : S->H2 * S->W2);
-    S->scratch = nn_floats(3 * biggest * (size_t)max_batch);
 
     /* He initialisation before each ReLU, Xavier before the softmax */
     init_normal(S->conv1_w, k1, he_std((size_t)C * 9), rng);
@@ -1622,11 +1563,11 @@ static train_result section_mlp_vs_cnn(const data_sets *data, const options *o, 
     nn_say("   test accuracy     %8s %8s %8s %8s\n", "as is", "shift 1", "shift 2", "shift 3");
     for (int k = 0; k < 2; k++)
         nn_say("   %-17s %8.4f %8.4f %8.4f %8.4f\n", k ? "CNN" : "MLP", acc[k][0], acc[k][1], acc[k][2], acc[k][3]);
-    claim(acc[1][0] > acc[0][0], "cnn-beats-mlp",
+    nn_claim(acc[1][0] > acc[0][0], "cnn-beats-mlp",
           "with about the same number of parameters, the CNN is more accurate than the MLP on the test "
           "images (%.4f vs %.4f)", acc[1][0], acc[0][0]);
     double drop_mlp = acc[0][0] - acc[0][N_SHIFTS], drop_cnn = acc[1][0] - acc[1][N_SHIFTS];
-    claim(drop_cnn < drop_mlp, "cnn-shift",
+    nn_claim(drop_cnn < drop_mlp, "cnn-shift",
           "moved by %d pixels, the test images cost the MLP %.1f points of accuracy and the CNN %.1f",
           N_SHIFTS, 100 * drop_mlp, 100 * drop_cnn);
     const char *labels[2] = {"MLP", "CNN"};
@@ -1735,10 +1676,10 @@ static void section_residual(uint64_t seed, int depth, int epochs)
     double worst_ratio = INFINITY;   /* the smallest residual / plain ratio over the layers */
     for (int l = 0; l <= depth; l++)
         worst_ratio = fmin(worst_ratio, norms[1][l] / fmax(norms[0][l], 1e-30));
-    claim(worst_ratio > 100, "residual-gradient",
+    nn_claim(worst_ratio > 100, "residual-gradient",
           "at the start, every layer of the stack gets a gradient at least %.0f times larger with skips "
           "than without", worst_ratio);
-    claim(r[1].log[epochs - 1].train_loss < r[0].log[epochs - 1].train_loss, "residual-trains",
+    nn_claim(r[1].log[epochs - 1].train_loss < r[0].log[epochs - 1].train_loss, "residual-trains",
           "with skips the same stack reaches a lower training loss in %d epochs (%.3f vs %.3f)", epochs,
           r[1].log[epochs - 1].train_loss, r[0].log[epochs - 1].train_loss);
     nn_fig fig;
@@ -2034,11 +1975,11 @@ int main(int argc, char **argv)
         NN_OPT_CHOICE("dataset", "NAME", "fashion (default) or digits (8x8, shipped in data/)", &o.dataset,
                       datasets),
         NN_OPT_CHOICE("net", "NAME", "which networks to train in section 5: all, lenet, small", &o.net, nets),
-        NN_OPT_INT("train", "N", "training images, validation included (default 3000; --full: all)",
+        NN_OPT_INT("train", "N", "training images, validation included (default 2000; --full: all)",
                    &o.n_train, 10, 60000),
         NN_OPT_INT("val", "N", "of those, images for validation (default 500; --full: 5000)", &o.n_val, 1, 30000),
         NN_OPT_INT("test", "N", "test images (default 1000; --full: all)", &o.n_test, 1, 10000),
-        NN_OPT_INT("epochs", "N", "at most N epochs (default 4; --full: 8)", &o.epochs, 1, MAX_EPOCHS),
+        NN_OPT_INT("epochs", "N", "at most N epochs (default 3; --full: 8)", &o.epochs, 1, MAX_EPOCHS),
         NN_OPT_INT("batch", "B", "mini-batch size (default 64)", &o.batch, 2, 1024),
         NN_OPT_INT("patience", "N", "stop after N epochs without a better validation accuracy (default: "
                                     "as many as the epochs)", &o.patience, 1, MAX_EPOCHS),
@@ -2061,13 +2002,13 @@ int main(int argc, char **argv)
     nn_cli_parse(argc, argv, "ch07-cnn", "Chapter 7: the convolutional network", table, &common);
     o.flip = !no_flip;
     if (o.n_train < 0)
-        o.n_train = o.full ? 0 : 3000;
+        o.n_train = o.full ? 0 : 2000;
     if (o.n_val < 0)
         o.n_val = o.full ? 5000 : 500;
     if (o.n_test < 0)
         o.n_test = o.full ? 0 : 1000;
     if (o.epochs < 0)
-        o.epochs = o.full ? 8 : 4;
+        o.epochs = o.full ? 8 : 3;
     if (o.patience < 0)
         o.patience = o.epochs;
     /* One random stream per purpose, so that each result depends only on the
@@ -2129,6 +2070,6 @@ int main(int argc, char **argv)
     nn_say("\nDone in %.1f s\n", nn_seconds() - start);
     data_free(&data);
     nn_conv_free_workspace();
-    return claims_failed ? 1 : 0;
+    return 0;
 }
 #endif

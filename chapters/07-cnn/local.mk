@@ -12,3 +12,10 @@ check_PROGRAMS += tests/ch07/test-ch07-units
 tests_ch07_test_ch07_units_SOURCES = tests/ch07/test-ch07-units.c
 EXTRA_tests_ch07_test_ch07_units_DEPENDENCIES = chapters/07-cnn/ch07-cnn.c
 TESTS += $(CH07_TESTS)
+
+## Graded exercises (doc/EXERCISES.md): solutions/07-cnn, generated
+## exercises/07-cnn, tests/exercises/07-cnn.c.
+EXERCISE_DIRS += exercises/07-cnn
+check-ch07:
+	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=07
+.PHONY: check-ch07
