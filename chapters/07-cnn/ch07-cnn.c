@@ -709,7 +709,7 @@ static model *small_new(const small_cfg *cfg, int C, int H, int W, int classes, 
 {
     if (cfg->K1 < 1 || cfg->K2 < 1) {
         nn_error("the small network needs at least one filter in each convolution (got --filters1 %d, "
-                 "--filters2 %d): try 32 and 64", cfg->K1, cfg->K2);
+                 "--filters2 %d): try 16 and 64", cfg->K1, cfg->K2);
         return NULL;
     }
     smallnet *S = nn_calloc(1, sizeof *S);
@@ -799,6 +799,130 @@ static model *small_new(const small_cfg *cfg, int C, int H, int W, int classes, 
     add_row(m, name, K2, S->H3, S->W3, 0, 0);
     add_row(m, "dense 10 (softmax in the loss)", classes, 1, 1, fc + (size_t)classes, fc);
     return m;
+}
+
+/* ---- The small network as a layer list, and the model file ----
+ * Written out as above, the network is easiest to read; as a list of
+ * layers (lib/nn_model.h) it can be run by code that does not know its
+ * layers in advance, and saved: chapter 8 loads the file to explain the
+ * network without training it again.  The list of the network above:
+ *
+ *     conv:16:3:1:1 bn relu maxpool:2 conv:64:3:1:1 bn relu maxpool:2 dropout:25 dense:10
+ *
+ * nn_model's convolutions always have a bias; before batch norm it is 0
+ * (and stays 0 on the way back: a bias before batch norm is the same as a
+ * running mean shifted by it, so a file with one loads into the same
+ * network). The tensors are copied between the two forms in the order the
+ * file lists them (lib/nn_model.h); tests/ch07 checks that both forms give
+ * the same logits and gradients. */
+static int small_arch(char *buf, size_t len, const small_cfg *c)
+{
+    double p100 = c->dropout * 100;
+    if (fabs(p100 - floor(p100 + 0.5)) > 1e-9)
+        return nn_error("the model file stores dropout in whole percent: %g is not (use e.g. --dropout 0.25)",
+                        c->dropout);
+    const char *bn = c->use_bn ? " bn" : "";
+    snprintf(buf, len, "conv:%d:3:1:1%s relu maxpool:%d conv:%d:3:1:1%s relu maxpool:%d dropout:%d dense:%d", c->K1,
+             bn, c->pool, c->K2, bn, c->pool, (int)floor(p100 + 0.5), N_CLASSES);
+    return NN_OK;
+}
+
+/* to_model = 1: the explicit network's tensors into nm; 0: back from nm */
+static void small_copy_tensors(smallnet *S, nn_model *nm, int to_model)
+{
+    const small_cfg *c = &S->cfg;
+    int C = S->m.C;
+    float *p = nn_model_params(nm), *st = nn_model_stats(nm);
+    struct { float *mine; size_t n; } t[10];
+    int n = 0;
+    size_t k1 = (size_t)c->K1 * C * 9, k2 = (size_t)c->K2 * c->K1 * 9;
+    float *zeros1 = nn_floats((size_t)c->K1), *zeros2 = nn_floats((size_t)c->K2);
+    t[n].mine = S->conv1_w, t[n++].n = k1;
+    t[n].mine = c->use_bn ? zeros1 : S->conv1_b, t[n++].n = (size_t)c->K1;
+    if (c->use_bn)
+        t[n].mine = S->bn1_gamma, t[n++].n = (size_t)c->K1, t[n].mine = S->bn1_beta, t[n++].n = (size_t)c->K1;
+    t[n].mine = S->conv2_w, t[n++].n = k2;
+    t[n].mine = c->use_bn ? zeros2 : S->conv2_b, t[n++].n = (size_t)c->K2;
+    if (c->use_bn)
+        t[n].mine = S->bn2_gamma, t[n++].n = (size_t)c->K2, t[n].mine = S->bn2_beta, t[n++].n = (size_t)c->K2;
+    t[n].mine = S->fc_w, t[n++].n = (size_t)N_CLASSES * S->flat;
+    t[n].mine = S->fc_b, t[n++].n = N_CLASSES;
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        if (to_model)
+            nn_copy(p + at, t[i].mine, t[i].n);
+        else
+            nn_copy(t[i].mine, p + at, t[i].n);
+        at += t[i].n;
+    }
+    NN_ASSERT(at == nn_model_param_count(nm));
+    if (c->use_bn) {
+        NN_ASSERT(nn_model_stat_count(nm) == 2 * (size_t)(c->K1 + c->K2));
+        float *mine[4] = {S->bn1_mean, S->bn1_var, S->bn2_mean, S->bn2_var};
+        size_t cnt[4] = {(size_t)c->K1, (size_t)c->K1, (size_t)c->K2, (size_t)c->K2};
+        for (int i = 0, off = 0; i < 4; off += (int)cnt[i], i++) {
+            if (to_model)
+                nn_copy(st + off, mine[i], cnt[i]);
+            else
+                nn_copy(mine[i], st + off, cnt[i]);
+        }
+        if (!to_model) {
+            /* fold a bias before batch norm into the running mean */
+            const float *b1 = p + k1, *b2 = p + k1 + 3 * (size_t)c->K1 + k2;
+            for (int k = 0; k < c->K1; k++)
+                S->bn1_mean[k] -= b1[k];
+            for (int k = 0; k < c->K2; k++)
+                S->bn2_mean[k] -= b2[k];
+        }
+    }
+    free(zeros1), free(zeros2);
+}
+
+/* The explicit network as an nn_model with the same tensors; NULL and a
+ * message when it cannot be written as one. */
+static nn_model *small_to_model(const model *m)
+{
+    smallnet *S = (smallnet *)m;
+    char arch[256];
+    if (small_arch(arch, sizeof arch, &S->cfg) != NN_OK)
+        return NULL;
+    nn_model *nm = nn_model_new(arch, m->C, m->H, m->W, m->max_batch);
+    if (nm)
+        small_copy_tensors(S, nm, 1);
+    return nm;
+}
+
+static int small_save(const model *m, const char *path)
+{
+    nn_model *nm = small_to_model(m);
+    if (!nm)
+        return NN_ERR;
+    int status = nn_model_save(nm, path);
+    nn_model_free(nm);
+    return status;
+}
+
+/* Loads FILE into m, whose architecture it must have. */
+static int small_load(model *m, const char *path)
+{
+    smallnet *S = (smallnet *)m;
+    char arch[256];
+    if (small_arch(arch, sizeof arch, &S->cfg) != NN_OK)
+        return NN_ERR;
+    nn_model *nm = nn_model_load(path, m->max_batch);
+    if (!nm)
+        return NN_ERR;
+    int C, H, W;
+    nn_model_input_shape(nm, &C, &H, &W);
+    int status = NN_OK;
+    if (strcmp(nn_model_arch(nm), arch) != 0 || C != m->C || H != m->H || W != m->W)
+        status = nn_error("%s: the file holds \"%s\" for %dx%dx%d inputs, but this run builds \"%s\" for %dx%dx%d: "
+                          "pass the options it was saved with (--filters1, --filters2, --pool, --dropout, --no-bn, "
+                          "--dataset)", path, nn_model_arch(nm), C, H, W, arch, m->C, m->H, m->W);
+    else
+        small_copy_tensors(S, nm, 0);
+    nn_model_free(nm);
+    return status;
 }
 
 /* ======================================================================
@@ -1461,6 +1585,7 @@ typedef struct {
     int full, n_train, n_val, n_test, epochs, batch, patience;
     double lr, lenet_lr, dropout, noise;
     int K1, K2, pool, no_bn, shift, flip, no_augment;
+    const char *save, *load;
 } options;
 
 static void print_result(const char *what, const train_result *r, double test_acc)
@@ -1967,14 +2092,14 @@ int main(int argc, char **argv)
                  .batch = 64, .patience = -1, .lr = 0.002, .lenet_lr = 0.001, .dropout = 0.25, .noise = 0,
                  .K1 = 16, .K2 = 64, .pool = 2, .shift = 1, .flip = 1};
     static const char *const datasets[] = {"fashion", "digits", NULL};
-    static const char *const nets[] = {"all", "lenet", "small", NULL};
+    static const char *const nets[] = {"all", "lenet", "small", "none", NULL};
     int no_flip = 0;
     nn_option table[] = {
         NN_OPT_FLAG("full", "the documented run: all 60,000 training images (5,000 for validation), "
                             "all 10,000 test images, 8 epochs (many minutes)", &o.full),
         NN_OPT_CHOICE("dataset", "NAME", "fashion (default) or digits (8x8, shipped in data/)", &o.dataset,
                       datasets),
-        NN_OPT_CHOICE("net", "NAME", "which networks to train in section 5: all, lenet, small", &o.net, nets),
+        NN_OPT_CHOICE("net", "NAME", "which networks sections 3-5 train: all, lenet, small, none", &o.net, nets),
         NN_OPT_INT("train", "N", "training images, validation included (default 2000; --full: all)",
                    &o.n_train, 10, 60000),
         NN_OPT_INT("val", "N", "of those, images for validation (default 500; --full: 5000)", &o.n_val, 1, 30000),
@@ -1997,6 +2122,9 @@ int main(int argc, char **argv)
         NN_OPT_FLAG("no-flip", "augmentation: no left-right mirroring", &no_flip),
         NN_OPT_DOUBLE("noise", "STD", "augmentation: Gaussian pixel noise (default 0)", &o.noise, 0, 1),
         NN_OPT_FLAG("no-augment", "no augmentation at all", &o.no_augment),
+        NN_OPT_STRING("save", "FILE", "save the trained small network to FILE (format: doc/MODEL-FORMAT.md)",
+                      &o.save),
+        NN_OPT_STRING("load", "FILE", "load the small network from FILE instead of training it", &o.load),
         NN_OPT_END};
     nn_common common;
     nn_cli_parse(argc, argv, "ch07-cnn", "Chapter 7: the convolutional network", table, &common);
@@ -2030,7 +2158,7 @@ int main(int argc, char **argv)
 
     small_cfg sc = {o.K1, o.K2, o.pool, !o.no_bn, o.dropout};
     int B = o.batch;
-    if (strcmp(o.net, "small") != 0) {
+    if (strcmp(o.net, "all") == 0 || strcmp(o.net, "lenet") == 0) {
         nn_say("\n3. LeNet-5\n");
         nn_rng_seed(&rng, common.seed, 3);
         model *le = lenet_new(data.C, data.H, data.W, N_CLASSES, B, &rng);
@@ -2046,18 +2174,29 @@ int main(int argc, char **argv)
         figure_filters("filters-lenet", "LeNet-5's first-layer filters (one symmetric scale)", L->conv1_w, 6, 5);
         model_free(le);
     }
-    if (strcmp(o.net, "lenet") != 0) {
+    if (strcmp(o.net, "all") == 0 || strcmp(o.net, "small") == 0) {
         nn_say("\n4. The small network\n");
         nn_rng_seed(&rng, common.seed, 4);
         model *small = small_new(&sc, data.C, data.H, data.W, N_CLASSES, B, &rng);
         if (!small)
             nn_die(2, "%s", nn_last_error());
         print_table(small);
-        train_cfg tc = make_train_cfg(&o, o.lr, !o.no_augment);
-        train_result r;
-        if (train(small, &data, &tc, &rng, &r) != NN_OK)
-            nn_die_last();
-        print_result("small CNN", &r, evaluate(small, &data.test, &data, NULL, NULL));
+        if (o.load) {
+            if (small_load(small, o.load) != NN_OK)
+                nn_die_last();
+            nn_say("   loaded from %s: test accuracy %.4f\n", o.load, evaluate(small, &data.test, &data, NULL, NULL));
+        } else {
+            train_cfg tc = make_train_cfg(&o, o.lr, !o.no_augment);
+            train_result r;
+            if (train(small, &data, &tc, &rng, &r) != NN_OK)
+                nn_die_last();
+            print_result("small CNN", &r, evaluate(small, &data.test, &data, NULL, NULL));
+        }
+        if (o.save) {
+            if (small_save(small, o.save) != NN_OK)
+                nn_die_last();
+            nn_say("   saved to %s\n", o.save);
+        }
         section_learned(small, &data, "small CNN");
         model_free(small);
     }
