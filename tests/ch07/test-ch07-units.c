@@ -316,6 +316,32 @@ static void check_against_model(int use_bn)
     model_free(m);
 }
 
+/* The chapter's parameter counts against the lib's counter, which counts
+ * the layer lists without building anything (and is itself checked against
+ * torchvision by tests/ch07/test-netcount). */
+static void check_counts(void)
+{
+    nn_rng rng = nn_rng_new(2);
+    model *le = lenet_new(1, 28, 28, N_CLASSES, 2, &rng);
+    nn_netcount nc;
+    must(nn_netcount_builtin(&nc, "lenet5"));
+    nn_is_int((long)le->n_params, (long)nc.params, "LeNet-5: the chapter's parameters == nn_netcount's lenet5");
+    nn_netcount_free(&nc);
+    model_free(le);
+    small_cfg cfg = {16, 64, 2, 1, 0.25};
+    model *sm = small_new(&cfg, 1, 28, 28, N_CLASSES, 2, &rng);
+    must(nn_netcount_parse(&nc, "conv:16:3:1:1:nobias bn relu maxpool:2 conv:64:3:1:1:nobias bn relu maxpool:2 "
+                                "dropout:25 dense:10", 1, 28, 28));
+    nn_is_int((long)sm->n_params, (long)nc.params, "the small CNN: the chapter's parameters == nn_netcount's");
+    size_t macs = 0;
+    for (int r = 0; r < sm->n_rows; r++)
+        if (strncmp(sm->rows[r].name, "conv", 4) == 0 || strncmp(sm->rows[r].name, "dense", 5) == 0)
+            macs += sm->rows[r].macs;
+    nn_is_int((long)macs, (long)nc.macs, "the small CNN: the table's multiply-adds == nn_netcount's");
+    nn_netcount_free(&nc);
+    model_free(sm);
+}
+
 int main(void)
 {
     nn_tap_timeout(600);
@@ -326,6 +352,7 @@ int main(void)
     check_bn2d();
     check_determinism();
     check_impossible();
+    check_counts();
     check_against_model(1);
     check_against_model(0);
     return nn_tap_done();
