@@ -1685,7 +1685,11 @@ static void figure_curves(const char *name, const char *title, const train_resul
             fprintf(f, "%d %.6g %.6g %.6g %.6g\n", e + 1, fmax(r[k].log[e].train_loss, 1e-12),
                     fmax(r[k].log[e].val_loss, 1e-12), r[k].log[e].train_acc, r[k].log[e].val_acc);
     }
+    int epochs = 1;
+    for (int k = 0; k < n; k++)
+        epochs = r[k].epochs_run > epochs ? r[k].epochs_run : epochs;
     nn_fig_cmd(&fig, "set multiplot layout 1,2 title \"%s\" noenhanced", title);
+    nn_fig_cmd(&fig, "set xrange [0.5:%d.5]\nset xtics 1", epochs);
     nn_fig_cmd(&fig, "set xlabel 'epoch'\nset ylabel 'cross-entropy loss'\nset logscale y\nset key top right");
     for (int k = 0; k < n; k++) {
         char part[8];
