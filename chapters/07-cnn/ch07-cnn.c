@@ -1873,7 +1873,7 @@ static void section_residual(uint64_t seed, int depth, int epochs)
         fprintf(f, "%d %.6g %.6g\n", l, fmax(norms[0][l], 1e-30), fmax(norms[1][l], 1e-30));
     nn_fig_cmd(&fig, "set title 'gradient norm of each layer at the start: plain vs residual (%d layers)'", depth + 1);
     nn_fig_cmd(&fig, "set xlabel 'layer l (0 = first)'\nset ylabel '||dL/dW_l||'\nset logscale y\nset format y '10^{%%L}'");
-    nn_fig_cmd(&fig, "set key bottom right");
+    nn_fig_cmd(&fig, "set key center right");
     nn_fig_cmd(&fig, "plot '%s' using 1:2 with linespoints ls 1 title 'plain', \\", nn_fig_path(&fig, NULL));
     nn_fig_cmd(&fig, "     '%s' using 1:3 with linespoints ls 2 title 'residual, H(x) = F(x) + x'", nn_fig_path(&fig, NULL));
     must(nn_fig_end(&fig));
