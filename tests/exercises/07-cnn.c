@@ -24,13 +24,12 @@ static void ex_7_1(void)
     int c[7] = {0}, h[7] = {0}, w[7] = {0};
     long params = ex_layer_shapes(c, h, w, lenet, 7, 1, 28, 28);
     nn_ex_int(params, 61706, "LeNet-5 on 28x28: 61706 parameters");
-    static const int want_c[7] = {6, 6, 16, 16, 120, 84, 10}, want_h[7] = {28, 14, 10, 5, 1, 1, 1};
-    int shapes_ok = 1;
+    /* Every layer's (C, H, W), in order: the raw values go to the checker. */
+    static const long want_shapes[21] = {6, 28, 28, 6, 14, 14, 16, 10, 10, 16, 5, 5, 120, 1, 1, 84, 1, 1, 10, 1, 1};
+    long got_shapes[21];
     for (int l = 0; l < 7; l++)
-        shapes_ok &= c[l] == want_c[l] && h[l] == want_h[l] && w[l] == want_h[l];
-    nn_ex_ok(shapes_ok, "LeNet-5 on 28x28: every output shape",
-             "expected 6x28x28 6x14x14 16x10x10 16x5x5 120 84 10, got %dx%dx%d %dx%dx%d %dx%dx%d %dx%dx%d %d %d %d",
-             c[0], h[0], w[0], c[1], h[1], w[1], c[2], h[2], w[2], c[3], h[3], w[3], c[4], c[5], c[6]);
+        got_shapes[3 * l] = c[l], got_shapes[3 * l + 1] = h[l], got_shapes[3 * l + 2] = w[l];
+    nn_ex_ints(got_shapes, want_shapes, 21, "LeNet-5 on 28x28: every output shape");
     /* AlexNet's first layer on 227x227x3: (227 - 11)/4 + 1 = 55; then a
      * 3x3 pool with stride 2: (55 - 3)/2 + 1 = 27; a 5x5 conv with P = 2
      * and stride 2 on a 10x8 input: (10 - 5 + 4)/2 + 1 = 5 and (8 - 5 + 4)/2 + 1 = 4 (rounded down). */
@@ -40,12 +39,11 @@ static void ex_7_1(void)
     const ex_layer odd[1] = {{EX_CONV, 4, 5, 2, 2}};
     int c3[1] = {0}, h3[1] = {0}, w3[1] = {0};
     long p3 = ex_layer_shapes(c3, h3, w3, odd, 1, 2, 10, 8);
-    nn_ex_ok(p2 == 96L * (3 * 121 + 1) && c2[0] == 96 && h2[0] == 55 && h2[1] == 27 && w2[1] == 27 && c2[1] == 96 &&
-                 p3 == 4L * (2 * 25 + 1) && h3[0] == 5 && w3[0] == 4,
-             "stride and padding: (W - F + 2P)/S + 1, rounded down",
-             "AlexNet conv1 on 227x227x3: expected 34944 parameters, 96x55x55 then 96x27x27, got %ld, %dx%dx%d then "
-             "%dx%dx%d; conv 4 5x5 S2 P2 on 2x10x8: expected 204 parameters and 4x5x4, got %ld and %dx%dx%d",
-             p2, c2[0], h2[0], w2[0], c2[1], h2[1], w2[1], p3, c3[0], h3[0], w3[0]);
+    /* Parameters, then (C, H, W) of each output: 96 (3 121 + 1) = 34944 and
+     * 4 (2 25 + 1) = 204. */
+    const long want_strided[11] = {96L * (3 * 121 + 1), 96, 55, 55, 96, 27, 27, 4L * (2 * 25 + 1), 4, 5, 4};
+    const long got_strided[11] = {p2, c2[0], h2[0], w2[0], c2[1], h2[1], w2[1], p3, c3[0], h3[0], w3[0]};
+    nn_ex_ints(got_strided, want_strided, 11, "stride and padding: (W - F + 2P)/S + 1, rounded down");
     const ex_layer bad[3] = {{EX_CONV, 8, 3, 1, 0}, {EX_POOL, 0, 2, 2, 0}, {EX_POOL, 0, 8, 8, 0}};
     int c4[3], h4[3], w4[3];
     long p4 = ex_layer_shapes(c4, h4, w4, bad, 3, 1, 12, 12);   /* 10x10 -> 5x5: an 8x8 pool does not fit */
@@ -244,9 +242,10 @@ static void ex_7_5(void)
     long conf2[9];
     double rec2[3];
     int none = ex_confusion(conf2, rec2, same, same, 3, 3);
-    nn_ex_ok(pair == 1 * K + 2 && none == -1, "most confused pair, and -1 without mistakes",
-             "expected 6 (classes 1 and 2, 1 K + 2 with K = 4) and -1 for a perfect prediction, got %d and %d", pair,
-             none);
+    /* Classes 1 and 2 are the most confused pair: 1 K + 2 with K = 4; a
+     * perfect prediction has none: -1. */
+    const long want_pairs[2] = {1 * K + 2, -1}, got_pairs[2] = {pair, none};
+    nn_ex_ints(got_pairs, want_pairs, 2, "most confused pair, and -1 without mistakes");
 }
 
 int main(void)
