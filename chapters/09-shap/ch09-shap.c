@@ -1168,17 +1168,17 @@ static void figure_bars(const double *mean_net, const double *mean_truth, int M,
 static void figure_dependence(const double *phi, const double *phi_truth, const float *x, int n, int M, int j,
                               const char *const names[]);
 
-static void section_synthetic(const train_options *o, uint64_t seed, int n_explain)
+static void section_synthetic(const train_options *o, uint64_t seed, int n_explain, int quick)
 {
     enum { NB = 50 };
     nn_rng rng = nn_rng_new(seed + 400);
     table_set all, train, test;
-    make_synthetic(&all, 2000, &rng);
+    make_synthetic(&all, quick ? 300 : 2000, &rng);
     set_split(&all, 0.8, &rng, &train, &test);
     mlp net;
     train_options so = *o;
     so.hidden = 32;
-    so.epochs = 150;
+    so.epochs = quick ? 10 : 150;
     if (mlp_train(&net, train.x, train.t, train.n, SYN_D, 0, &so, seed + 401) != NN_OK)
         nn_die_last();
     model_fn f = mlp_model(&net), ft = {predict_synthetic_truth, NULL, SYN_D};
@@ -1388,18 +1388,23 @@ static void figure_estimator_error(const double *evals, double err[3][16], int n
 /* The estimators against the exact values on the diabetes network (M = 10:
  * 1024 coalitions, cheap to enumerate): relative RMS error over the features,
  * averaged over observations and repeats, as the budget grows. */
-static void section_estimator_error(regression_setup *rs, uint64_t seed, double *err_out)
+static void section_estimator_error(regression_setup *rs, uint64_t seed, int quick)
 {
-    enum { N_OBS = 4, REPEATS = 4, N_BUDGETS = 8 };
+    enum { MAX_OBS = 3, NB = 20 };
+    const int N_OBS = quick ? 1 : MAX_OBS, REPEATS = quick ? 1 : 4, N_BUDGETS = quick ? 4 : 8;
     int M = rs->train.d;
     if (require_enumerable(M, "the regression set") != NN_OK)
         nn_die_last();
-    const int budgets[N_BUDGETS] = {32, 64, 128, 256, 512, 1024, 2048, 4096}; /* coalitions */
+    const int budgets[8] = {32, 64, 128, 256, 512, 1024, 2048, 4096}; /* coalitions */
     model_fn f = mlp_model(&rs->net);
     value_function v;
-    value_init(&v, &f, rs->background, rs->nb);
+    /* A smaller background than section 3's: the exact values the estimators
+     * are measured against use the same one, so the comparison is fair, and
+     * each coalition costs half as much. */
+    int nb = rs->nb < NB ? rs->nb : NB;
+    value_init(&v, &f, rs->background, nb);
     double err[3][16] = {{0}};
-    double exact[N_OBS][MAX_EXACT_FEATURES];
+    double exact[MAX_OBS][MAX_EXACT_FEATURES];
     for (int o = 0; o < N_OBS; o++) {
         double base;
         shapley_exact(exact[o], &base, &v, rs->test.x + (size_t)(o + 1) * M);
@@ -1422,12 +1427,14 @@ static void section_estimator_error(regression_setup *rs, uint64_t seed, double 
             }
     }
     nn_clear_error();
-    nn_say("\n5. Estimators against the exact values (diabetes network, M = %d, exact: %d coalitions)\n", M, 1 << M);
+    nn_say("\n5. Estimators against the exact values (diabetes network, M = %d, exact: %d coalitions x %d background "
+           "rows)\n",
+           M, 1 << M, nb);
     nn_say("   relative RMS error, mean of %d observations x %d repeats\n", N_OBS, REPEATS);
     nn_say("   %12s %14s %14s %14s %14s\n", "coalitions", "model evals", "permutation", "antithetic", "KernelSHAP");
-    double evals[N_BUDGETS];
+    double evals[16];
     for (int b = 0; b < N_BUDGETS; b++) {
-        evals[b] = (double)budgets[b] * rs->nb;
+        evals[b] = (double)budgets[b] * nb;
         nn_say("   %12d %14.0f %14.4f %14.4f %14.4f\n", budgets[b], evals[b], err[0][b], err[1][b], err[2][b]);
     }
     int last = N_BUDGETS - 1;
@@ -1450,9 +1457,7 @@ static void section_estimator_error(regression_setup *rs, uint64_t seed, double 
           "antithetic pairs make permutation sampling more accurate: from %d coalitions on, their error is "
           "on average %.0f%% of plain sampling's",
           budgets[2], 100 * exp(log_ratio));
-    figure_estimator_error(evals, err, N_BUDGETS, (long long)(1 << M) * rs->nb);
-    for (int k = 0; k < 3; k++)
-        err_out[k] = err[k][last];
+    figure_estimator_error(evals, err, N_BUDGETS, (long long)(1 << M) * nb);
     value_free(&v);
 }
 
@@ -1464,7 +1469,7 @@ static void section_estimator_error(regression_setup *rs, uint64_t seed, double 
  * in probability; but the sigmoid squashes, so the same feature moves the
  * probability little where it is near 0 or 1 and much near 1/2, and the
  * base value E sigmoid(f(X)) is not sigmoid(E f(X)). */
-static void section_cancer(const train_options *o, uint64_t seed, const char *method, int budget)
+static void section_cancer(const train_options *o, uint64_t seed, const char *method, int budget, int quick)
 {
     enum { NB = 50 };
     table_set all, train, test;
@@ -1478,7 +1483,7 @@ static void section_cancer(const train_options *o, uint64_t seed, const char *me
         nn_die_last();
     mlp net;
     train_options co = *o;
-    co.epochs = 60;
+    co.epochs = quick ? 5 : 60;
     if (mlp_train(&net, train.x, train.t, train.n, M, 1, &co, seed + 601) != NN_OK)
         nn_die_last();
     float *logits = nn_floats((size_t)test.n);
@@ -2141,7 +2146,7 @@ static void figure_waterfall(const double *phi, double base, double fx, const ch
     }
     double pad = 0.12 * (hi - lo > 0 ? hi - lo : 1);
     nn_fig_cmd(&fig, "set title \"%s\" noenhanced", title);
-    nn_fig_cmd(&fig, "set xlabel 'prediction (red pushes up, blue down)'\nunset key\nset grid x\nunset grid y");
+    nn_fig_cmd(&fig, "set xlabel 'prediction (red pushes up, blue down)'\nunset key\nset grid noytics xtics");
     nn_fig_cmd(&fig, "set xrange [%.6g:%.6g]\nset yrange [0.3:%d.7]", lo - pad, hi + pad, M);
     fig_feature_tics(&fig, names, order, M);
     nn_fig_cmd(&fig, "set arrow from %.6g, graph 0 to %.6g, graph 1 nohead dt 2 lc rgb '#444444'", base, base);
@@ -2329,7 +2334,7 @@ typedef struct {
     nn_common common;
     train_options train;
     const char *csv, *method, *export_path;
-    int feature, feature2, bootstrap, repeats, evals, explain;
+    int feature, feature2, bootstrap, repeats, evals, explain, quick;
 } options;
 
 static void setup_regression(regression_setup *rs, const options *o)
@@ -2384,6 +2389,8 @@ int main(int argc, char **argv)
                    100000),
         NN_OPT_INT("hidden", "H", "hidden units of the regression networks", &o.train.hidden, 1, 4096),
         NN_OPT_DOUBLE("lr", "RATE", "Adam learning rate", &o.train.lr, 1e-9, 1e3),
+        NN_OPT_FLAG("quick", "a fast run for trying options and for the tests: small budgets, few epochs "
+                    "(its claims are not expected to hold)", &o.quick),
         NN_OPT_STRING("export", "FILE", "write the regression network and its test rows (for the sklearn test)",
                       &o.export_path),
         NN_OPT_END};
@@ -2393,6 +2400,22 @@ int main(int argc, char **argv)
         nn_usage_error("--bootstrap %d: a percentile band needs at least 2 bootstrap refits (20 or more for a "
                        "useful 95%% band)",
                        o.bootstrap);
+
+    if (o.quick) {
+        o.bootstrap = 2;
+        o.explain = 5;
+        o.evals = 128;
+        o.repeats = 1;
+        o.train.epochs = 3;
+    }
+    if (strcmp(o.method, "exact") == 0) {
+        table_set cancer;
+        if (load_cancer_set(&cancer) != NN_OK)
+            nn_die_last();
+        if (require_enumerable(cancer.d, "the breast cancer set") != NN_OK)
+            nn_die_last();
+        set_free(&cancer);
+    }
 
     double start = nn_seconds();
     nn_say("Chapter 9: SHAP values and interpreting a model through its predictions; seed %llu\n",
@@ -2405,17 +2428,16 @@ int main(int argc, char **argv)
 
     /* Full-batch steps: the income networks should reach the cell means,
      * not wander around them with the noise of mini-batches. */
-    train_options income_train = {.hidden = 8, .epochs = 1500, .batch = 1 << 30, .lr = 0.02};
+    train_options income_train = {.hidden = 8, .epochs = o.quick ? 100 : 1500, .batch = 1 << 30, .lr = 0.02};
     double phi_retrained[3];
     table_set income;
     mlp income_full;
     section_income(&income_train, o.common.seed, phi_retrained, &income, &income_full);
     section_fixed_model(&rs, o.common.seed);
     section_retrain_vs_fill(&income_train, o.common.seed, phi_retrained, &income, &income_full);
-    section_synthetic(&o.train, o.common.seed, o.explain);
-    double final_err[3];
-    section_estimator_error(&rs, o.common.seed, final_err);
-    section_cancer(&o.train, o.common.seed, o.method, o.evals);
+    section_synthetic(&o.train, o.common.seed, o.explain, o.quick);
+    section_estimator_error(&rs, o.common.seed, o.quick);
+    section_cancer(&o.train, o.common.seed, o.method, o.evals, o.quick);
     section_importance(&rs, &o.train, o.common.seed, o.repeats);
     section_predictions(&rs, &o.train, o.common.seed, o.feature, o.feature2, o.bootstrap);
 
