@@ -16,3 +16,10 @@ tests_ch09_test_ch09_sklearn_SOURCES = tests/ch09/test-ch09-sklearn.c
 EXTRA_tests_ch09_test_ch09_sklearn_DEPENDENCIES = chapters/09-shap/ch09-shap.c
 EXTRA_DIST += tests/ch09/test-ch09-run.sh tests/ch09/test-ch09-ref-current.sh \
 	tests/ch09/sklearn_reference.py tests/ch09/sklearn_reference.txt tests/ch09/diabetes_export.txt
+
+## Graded exercises (doc/EXERCISES.md): solutions/09-shap, generated
+## exercises/09-shap, tests/exercises/09-shap.c.
+EXERCISE_DIRS += exercises/09-shap
+check-ch09:
+	@$(MAKE) $(AM_MAKEFLAGS) check-chapter CH=09
+.PHONY: check-ch09
