@@ -717,9 +717,9 @@ static void section_income(const train_options *o, uint64_t seed, double *phi_re
         worst = fmax(worst, fabs(v[S] - truth[S]));
         nn_say("   f = %d %-16s %14.2f %18.2f\n", popcount64(S), name, v[S], truth[S]);
     }
-    claim(worst < 0.5, "income-models-learn-cell-means",
+    claim(worst < 0.1, "income-models-learn-cell-means",
           "each of the 8 retrained networks predicts for x0 the mean income of the people sharing x0's values "
-          "of its features, within %.2fk$ (under 0.5k$)",
+          "of its features, within %.2fk$ (under 0.1k$)",
           worst);
     claim(fabs(truth[1] - truth[0] + 10) < 1e-9 && fabs(truth[0] - 50) < 1e-9, "income-deck-numbers",
           "as in the deck, Predict_{}(x0) = %.0fk$, Predict_{Age}(x0) = %.0fk$, MC_Age,{Age}(x0) = %.0fk$ "
@@ -760,7 +760,7 @@ static void section_income(const train_options *o, uint64_t seed, double *phi_re
           "the three SHAP values sum to %.4fk$, the full model's prediction minus the empty model's "
           "(%.4f - %.4f)",
           sum, v[7], v[0]);
-    claim(fabs(phi_truth[0] + 29.0 / 3) < 1e-9 && fabs(phi_retrained[0] - phi_truth[0]) < 0.5, "income-age",
+    claim(fabs(phi_truth[0] + 29.0 / 3) < 1e-9 && fabs(phi_retrained[0] - phi_truth[0]) < 0.1, "income-age",
           "by hand, SHAP_Age(x0) = 1/3 (-10) + 1/6 (-10.5) + 1/6 (-9.5) + 1/3 (-9) = %.3fk$; the retrained "
           "networks give %.3f",
           phi_truth[0], phi_retrained[0]);
@@ -1003,9 +1003,9 @@ static void section_retrain_vs_fill(const train_options *o, uint64_t seed, const
     double worst_balanced = 0;
     for (int i = 0; i < 3; i++)
         worst_balanced = fmax(worst_balanced, fabs(fill[i] - phi_retrained_balanced[i]));
-    claim(worst_balanced < 0.5, "income-independent-agree",
+    claim(worst_balanced < 0.1, "income-independent-agree",
           "with independent features, filling in the one network and retraining 8 agree within %.2fk$ "
-          "(under 0.5k$) for every feature",
+          "(under 0.1k$) for every feature",
           worst_balanced);
 
     table_set corr;
@@ -1029,7 +1029,7 @@ static void section_retrain_vs_fill(const train_options *o, uint64_t seed, const
     nn_say("   %-40s %+8.3f %+8.3f %+8.3f   %+.3f %+.3f %+.3f\n", "no gender effect, men engineers: filled in",
            fill_corr[0], fill_corr[1], fill_corr[2], fill_corr_truth[0], fill_corr_truth[1], fill_corr_truth[2]);
     claim(fabs(retrain_truth[1] + 2.5) < 1e-9 && fabs(fill_corr_truth[1]) < 1e-9 &&
-              fabs(retrained[1] - retrain_truth[1]) < 0.5 && fabs(fill_corr[1]) < 0.5,
+              fabs(retrained[1] - retrain_truth[1]) < 0.1 && fabs(fill_corr[1]) < 0.1,
           "income-correlated-differ",
           "when income ignores gender but men are mostly engineers, retraining gives Gender %.2fk$ "
           "(-2.5 by hand) and filling in %.2fk$ (0 by hand): the retrained models use gender as a stand-in "
@@ -1215,7 +1215,7 @@ static void section_synthetic(const train_options *o, uint64_t seed, int n_expla
     for (int j = 0; j < SYN_D; j++)
         nn_say("   %-12s %14.4f %14.4f\n", synthetic_names[j], mean_abs[j], mean_abs_t[j]);
     double rel = sqrt(err2 / truth2);
-    claim(rel < 0.15, "synthetic-recovers-truth",
+    claim(rel < 0.12, "synthetic-recovers-truth",
           "the network's SHAP values of %d test rows are within %.1f%% (RMS, relative) of the true "
           "function's values",
           n, 100 * rel);
@@ -1447,13 +1447,13 @@ static void section_estimator_error(regression_setup *rs, uint64_t seed, int qui
     int last = N_BUDGETS - 1;
     int all_converge = 1;
     for (int k = 0; k < 3; k++)
-        all_converge &= err[k][last] < 0.25 * err[k][0];
+        all_converge &= err[k][last] < err[k][0] / 8;
     if (singular)
         nn_say("   (KernelSHAP's least-squares system was singular in %d runs: too few distinct coalitions)\n",
                singular);
     claim(all_converge, "estimators-converge",
           "from %d to %d coalitions the errors fall from %.3f, %.3f, %.3f to %.4f, %.4f, %.4f (permutation, "
-          "antithetic, KernelSHAP): each under a quarter of where it started",
+          "antithetic, KernelSHAP): each under an eighth of where it started",
           budgets[0], budgets[last], err[0][0], err[1][0], err[2][0], err[0][last], err[1][last], err[2][last]);
     /* Antithetic pairs against plain orders: the geometric mean of the error
      * ratio over the budgets from 128 coalitions on. */
@@ -1565,12 +1565,13 @@ static void section_cancer(const train_options *o, uint64_t seed, const char *me
     claim(fabs(sum_k - ends[1]) < 1e-4 && fabs(sum_prob - prob_ends[1]) < 1e-5, "cancer-additive",
           "in log-odds the values add to %.4f = f(x) = %.4f; in probability to %.4f = sigmoid(f(x)) = %.4f",
           sum_k, ends[1], sum_prob, prob_ends[1]);
-    claim(fabs(nn_sigmoid(ends[0]) - prob_ends[0]) > 1e-3, "cancer-base-values",
-          "the probability's base value E sigmoid(f(X)) = %.4f is not sigmoid(E f(X)) = %.4f", prob_ends[0],
+    claim(prob_ends[0] < nn_sigmoid(ends[0]) - 0.1, "cancer-base-values",
+          "the probability's base value E sigmoid(f(X)) = %.4f lies more than 0.1 below sigmoid(E f(X)) = %.4f",
+          prob_ends[0],
           nn_sigmoid(ends[0]));
     if (run_kernel && run_perm) {
         double rel = relative_rmse(phi_p, phi_k, M);
-        claim(rel < 0.25, "cancer-estimators-agree",
+        claim(rel < 0.1, "cancer-estimators-agree",
               "KernelSHAP and antithetic permutation sampling, each with about %d coalitions, agree within "
               "%.1f%% (relative RMS) on the 30 values",
               budget, 100 * rel);
@@ -1984,7 +1985,7 @@ static void section_predictions(regression_setup *rs, const train_options *o, ui
               "the partial dependence on bmi rises by %.1f across the grid, and even the band's lowest curve "
               "at the top of the grid lies above its highest at the bottom (by %.1f)",
               rise, band_rise);
-    claim(inside >= G * 3 / 4, "pd-inside-band",
+    claim(inside >= G - 2, "pd-inside-band",
           "the full-data partial dependence lies inside the bootstrap band at %d of %d grid points", inside, G);
     figure_ice(grid, G, ice, n < N_ICE ? n : N_ICE, pd, at_means, lo, hi, rs->train.names[j], n_boot);
 
@@ -2442,7 +2443,7 @@ int main(int argc, char **argv)
 
     /* Full-batch steps: the income networks should reach the cell means,
      * not wander around them with the noise of mini-batches. */
-    train_options income_train = {.hidden = 8, .epochs = o.quick ? 100 : 1500, .batch = 1 << 30, .lr = 0.02};
+    train_options income_train = {.hidden = 8, .epochs = o.quick ? 100 : 600, .batch = 1 << 30, .lr = 0.02};
     double phi_retrained[3];
     table_set income;
     mlp income_full;
