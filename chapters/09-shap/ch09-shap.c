@@ -549,7 +549,20 @@ static double percentile(const double *values, int n, double q)
  * incomes of a cell are its table value plus noise drawn in +e/-e pairs, so
  * the cell's mean is exactly the table value.  A model retrained on a subset
  * S that predicts as well as possible predicts the mean income of the
- * people who share x0's values of S: an average of table entries. */
+ * people who share x0's values of S: an average of table entries.  With
+ * x0 = (30 years, female, clerk) and the table below:
+ *
+ *     Predict_{}(x0)      = mean of all 8 cells                  = 50
+ *     Predict_{Age}(x0)   = (30 + 44 + 36 + 50) / 4              = 40   (the deck's numbers)
+ *     Predict_{Gender}    = (30 + 44 + 48 + 68) / 4 = 47.5,  Predict_{Job} = 42.5,
+ *     Predict_{Age,Gender} = 37, Predict_{Age,Job} = 33, Predict_{Gender,Job} = 39,
+ *     Predict_{Age,Gender,Job} = 30
+ *
+ *     SHAP_Age(x0) = 1/3 (40 - 50) + 1/6 (37 - 47.5) + 1/6 (33 - 42.5) + 1/3 (30 - 39)
+ *                  = -29/3 = -9.667k$
+ *
+ * The run trains the eight networks and checks that they land on these
+ * numbers. */
 static const double income_table[2][2][2] = {
     /* [age 30 / 50][female / male][clerk / engineer], in k$ */
     {{30, 44}, {36, 50}},
@@ -792,7 +805,13 @@ static void section_income(const train_options *o, uint64_t seed, double *phi_re
  *   dummy:     a feature f never reads gets phi = 0;
  *   linearity: the values of f + g are those of f plus those of g.
  *
- * One coalition costs |B| model evaluations, the exact values 2^M |B|. */
+ * One coalition costs |B| model evaluations, the exact values 2^M |B|.  The
+ * background here is the first 40 training rows: E over a sample of the
+ * data rather than all of it, which keeps the cost down; every number below
+ * is exact for that background.  The dummy property holds to the last bit:
+ * if f never reads feature i, the rows of S and of S + {i} differ only in
+ * feature i, which f ignores, so every marginal contribution of i is
+ * exactly 0. */
 typedef struct {
     const model_fn *f;
     const float *background;  /* (nb, d) */
