@@ -106,7 +106,11 @@ int nn_fig_begin_sized(nn_fig *fig, const char *chapter, const char *name, int w
         fprintf(fig->script, "nn_width = %d\n", width);
     if (height > 0)
         fprintf(fig->script, "nn_height = %d\n", height);
-    fprintf(fig->script, "load 'plots/nnlab.gp'\nset output 'plots/%s/%s.'.nn_ext\n", chapter, name);
+    /* nn_output (plots/nnlab.gp) sets the output file: plots/CHAPTER/NAME.EXT,
+     * or for the includable tex format NAME-slide.tex from inside the
+     * chapter's directory. */
+    fprintf(fig->script, "load 'plots/nnlab.gp'\nnn_dir = 'plots/%s'; nn_name = '%s'\n@nn_output\n", chapter,
+            name);
     return NN_OK;
 }
 

@@ -17,6 +17,7 @@
  *   nn_cli.h       the command line shared by every chapter
  *   nn_tap.h       TAP output and numerical checks for the tests
  *   nn_exercise.h  NN_TODO and the graded-exercise checks
+ *   nn_claim.h     a sentence about the run, printed PASS or FAIL (a claim is a test)
  *
  * Conventions (see DESIGN-DECISIONS.md for the reasons):
  *   - tensors are plain float arrays, row-major, images NCHW as in PyTorch;
@@ -45,5 +46,6 @@
 #include "nn_cli.h"
 #include "nn_tap.h"
 #include "nn_exercise.h"
+#include "nn_claim.h"
 
 #endif

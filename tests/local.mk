@@ -33,3 +33,7 @@ CORE_SHELL_TESTS = tests/lib/test-tap.sh tests/lib/test-cli.sh tests/lib/test-fi
 dist_check_SCRIPTS = $(CORE_SHELL_TESTS)
 TESTS += $(CORE_SHELL_TESTS)
 EXTRA_DIST += tests/chapter-run-lib.sh
+## nn_claim and check_claims (a claim is a test): a demo chapter and its test.
+check_PROGRAMS += tests/lib/claim-demo
+dist_check_SCRIPTS += tests/lib/test-claim.sh
+TESTS += tests/lib/test-claim.sh

@@ -11,11 +11,12 @@
  *   section 1  gradient descent: full batch, stochastic, mini-batch
  *   section 2  the learning-rate test (1, 0.1, 0.01 with decay 1e-6), and divergence
  *   section 3  the optimizers in the decks' notation: momentum, Nesterov,
- *              AdaGrad, RMSProp, Adadelta, Adam; clipping; learning-rate decay
+ *              AdaGrad, RMSProp, Adadelta, Adam; learning-rate decay
  *   section 4  trajectories on a ravine, Rosenbrock's valley and a saddle
  *   section 5  every optimizer on a real data set (the digits), same net, same seed
  *   section 6  initialization: zero, N(0, 1/m), N(0, 2/m), normalized uniform
- *   section 7  exploding and vanishing gradients: the diagonal-matrix example
+ *   section 7  exploding and vanishing gradients: the diagonal-matrix example;
+ *              a cliff, and gradient clipping
  *   section 8  feature normalization and batch normalization
  *
  * Notation.  The decks write the same update in several ways; each section
@@ -222,6 +223,12 @@ static void section_gradient_descent(const regression_data *r, int epochs, uint6
     nn_say("   After one epoch the stochastic and mini-batch versions are far ahead: they have\n"
            "   taken 442 and 14 steps for gradient descent's one.  Later gradient descent closes in\n"
            "   on w* while the noisy versions hover above it at the level their noise allows.\n");
+    nn_claim(loss[1][1] < loss[0][1] && loss[2][1] < loss[0][1], "noisy-ahead-after-one-epoch",
+             "after one epoch mini-batch (%.4f) and stochastic (%.4f) are below gradient descent (%.4f)", loss[1][1],
+             loss[2][1], loss[0][1]);
+    nn_claim(loss[0][epochs] < loss[1][epochs] && loss[0][epochs] < loss[2][epochs], "gd-closes-in",
+             "after %d epochs gradient descent (%.6f) is below mini-batch (%.6f) and stochastic (%.6f)", epochs,
+             loss[0][epochs], loss[1][epochs], loss[2][epochs]);
 
     nn_fig fig;
     if (nn_fig_begin(&fig, CHAPTER, "batch-sizes") != NN_OK)
@@ -262,8 +269,93 @@ static void section_gradient_descent(const regression_data *r, int epochs, uint6
  * step multiplies the error by (1 - lr lambda_max); that has magnitude above
  * 1, so the error grows, exactly when lr > 2 / lambda_max.
  *
+ * The run computes those eigenvalues (Jacobi's method below) and checks the
+ * claim against them: the rate that diverges lies above 2 / lambda_max, the
+ * two that converge below it.  (The bound is exact for full-batch gradient
+ * descent; a mini-batch's Hessian differs from H, so near 2 / lambda_max
+ * mini-batch SGD may go either way.  The decks' rates are far from it.)
+ * The ratio lambda_max / lambda_min is the condition number: the factor by
+ * which the slowest direction is slower than the fastest at the largest
+ * stable rate, the ravine of section 4 measured on real data.
+ *
+ * Decay that matters.  With a constant rate, mini-batch SGD does not settle
+ * at the minimum: every step follows a noisy gradient, and near w* the
+ * noise alone moves w by about lr times its size, so the loss wobbles above
+ * E(w*) at a level set by lr.  Shrinking the rate as training goes on,
+ * lr_t = lr / (1 + decay t), shrinks the wobble with it.  The run repeats
+ * lr = 0.1 with decay 0.01 (the rate is 0.1 / 8 after the last of 700
+ * steps) and measures, over the last 5 epochs, the mean excess E - E(w*)
+ * and its spread (standard deviation over the steps): the claim is that
+ * the decayed run is lower on both.
+ *
  * This run uses the library's SGD (lib/optim.c): it is the didactic loop of
  * section 1 in float, plus decay and the divergence check. */
+
+/* The eigenvalues of the Hessian H = (2/m) X^T X of E(w), by Jacobi's method:
+ * rotate pairs of coordinates until H is diagonal (d is 11: a few sweeps of
+ * 55 rotations).  eig receives the d eigenvalues in no particular order. */
+static void hessian_eigenvalues(const regression_data *r, double *eig)
+{
+    int d = r->d;
+    double *H = nn_doubles((size_t)d * d);
+    for (int i = 0; i < r->m; i++)
+        for (int j = 0; j < d; j++)
+            for (int k = 0; k < d; k++)
+                H[j * d + k] += 2.0 / r->m * r->X[(size_t)i * d + j] * r->X[(size_t)i * d + k];
+    for (int sweep = 0; sweep < 100; sweep++) {
+        double off = 0, diag = 0;
+        for (int j = 0; j < d; j++)
+            for (int k = 0; k < d; k++)
+                if (j != k)
+                    off += H[j * d + k] * H[j * d + k];
+                else
+                    diag += H[j * d + k] * H[j * d + k];
+        if (off <= 1e-30 * diag)
+            break;
+        for (int p = 0; p < d; p++)
+            for (int q = p + 1; q < d; q++) {
+                double hpq = H[p * d + q];
+                if (fabs(hpq) < 1e-300)
+                    continue;
+                /* the rotation by angle theta with tan(2 theta) = 2 H_pq / (H_qq - H_pp) zeroes H_pq */
+                double tau = (H[q * d + q] - H[p * d + p]) / (2 * hpq);
+                double t = (tau >= 0 ? 1 : -1) / (fabs(tau) + sqrt(1 + tau * tau));
+                double c = 1 / sqrt(1 + t * t), sn = t * c;
+                for (int k = 0; k < d; k++) {   /* H <- H G, columns p and q */
+                    double hkp = H[k * d + p], hkq = H[k * d + q];
+                    H[k * d + p] = c * hkp - sn * hkq;
+                    H[k * d + q] = sn * hkp + c * hkq;
+                }
+                for (int k = 0; k < d; k++) {   /* H <- G^T H, rows p and q */
+                    double hpk = H[p * d + k], hqk = H[q * d + k];
+                    H[p * d + k] = c * hpk - sn * hqk;
+                    H[q * d + k] = sn * hpk + c * hqk;
+                }
+            }
+    }
+    for (int j = 0; j < d; j++)
+        eig[j] = H[j * d + j];
+    free(H);
+}
+
+typedef struct {
+    double lambda_max, lambda_min, stable_below, condition;
+} hessian_summary;
+
+static hessian_summary summarize_hessian(const regression_data *r)
+{
+    double eig[64];
+    NN_ASSERT(r->d <= 64);
+    hessian_eigenvalues(r, eig);
+    hessian_summary h = {eig[0], eig[0], 0, 0};
+    for (int j = 1; j < r->d; j++) {
+        h.lambda_max = fmax(h.lambda_max, eig[j]);
+        h.lambda_min = fmin(h.lambda_min, eig[j]);
+    }
+    h.stable_below = 2 / h.lambda_max;
+    h.condition = h.lambda_max / h.lambda_min;
+    return h;
+}
 typedef struct {
     double final_loss;
     long diverged_step;          /* 0: did not diverge */
@@ -337,19 +429,46 @@ static lr_result learning_rate_run(const regression_data *r, double lr, double d
     return result;
 }
 
-/* Returns the number of rates that diverged. */
+/* Mean and standard deviation of x[from..to-1] - offset, skipping NaN. */
+static void excess_stats(const double *x, long from, long to, double offset, double *mean, double *sd)
+{
+    double sum = 0, sum2 = 0;
+    long n = 0;
+    for (long t = from; t < to; t++)
+        if (isfinite(x[t])) {
+            sum += x[t] - offset;
+            sum2 += (x[t] - offset) * (x[t] - offset);
+            n++;
+        }
+    *mean = n ? sum / n : NAN;
+    *sd = n ? sqrt(fmax(0, sum2 / n - *mean * *mean)) : NAN;
+}
+
+/* Returns the number of rates that diverged.  With the decks' three rates
+ * (claims on), it also runs the decay comparison and checks the section's
+ * claims. */
 static int section_learning_rate_test(const regression_data *r, const double *rates, int n_rates, int epochs,
                                       uint64_t seed, int fatal)
 {
-    const double decay = 1e-6;
-    int diverged = 0;
-    double *loss[8], *per_step[8];
-    long steps = (long)epochs * updates_per_epoch(r, 32);
+    const double decay = 1e-6, real_decay = 0.01;
+    int diverged = 0, claims = n_rates == 3;
+    double *loss[8], *per_step[8], first[8], final[8];
+    long diverged_at[8];
+    int per_epoch = updates_per_epoch(r, 32);
+    long steps = (long)epochs * per_epoch;
     nn_say("\n2. The learning-rate test: SGD, mini-batch 32, momentum 0, decay %g, %d epochs\n", decay, epochs);
+    hessian_summary h = summarize_hessian(r);
+    double E_min = regression_minimum(r);
+    nn_say("   Hessian H = (2/m) X^T X: lambda_max %.4g, lambda_min %.4g, condition number %.3g;\n"
+           "   gradient descent is stable for lr < 2 / lambda_max = %.4g\n", h.lambda_max, h.lambda_min, h.condition,
+           h.stable_below);
     for (int k = 0; k < n_rates; k++) {
         loss[k] = nn_doubles((size_t)epochs + 1);
         per_step[k] = nn_doubles((size_t)steps + 1);
         lr_result res = learning_rate_run(r, rates[k], decay, epochs, seed, loss[k], per_step[k]);
+        diverged_at[k] = res.diverged_step;
+        first[k] = loss[k][1];
+        final[k] = res.final_loss;
         if (res.diverged_step) {
             diverged++;
             if (fatal)
@@ -360,41 +479,103 @@ static int section_learning_rate_test(const regression_data *r, const double *ra
                    res.final_loss);
         }
     }
-    if (n_rates > 1)
+    double *decayed = NULL;
+    if (claims) {
+        /* rates are the decks' 1, 0.1, 0.01 */
         nn_say("   A rate past 2 / lambda_max diverges within a few steps.  0.1 is near the minimum after\n"
                "   one epoch but its noisy steps keep it a little above; 0.01 starts slower and ends lower.\n");
+        nn_claim(diverged_at[0] > 0 && diverged_at[0] <= 10 && rates[0] > h.stable_below && !diverged_at[1] &&
+                 !diverged_at[2] && rates[1] < h.stable_below, "lr-test-divergence",
+                 "lr = %g, above 2 / lambda_max = %.3g, diverges at step %ld; %g and %g, below it, converge",
+                 rates[0], h.stable_below, diverged_at[0], rates[1], rates[2]);
+        nn_claim(first[1] < first[2] && final[2] < final[1], "lr-test-fast-vs-low",
+                 "lr = 0.1 is lower after epoch 1 (%.4f vs %.4f), lr = 0.01 is lower after %d epochs (%.4f vs %.4f)",
+                 first[1], first[2], epochs, final[2], final[1]);
+
+        double *decayed_epochs = nn_doubles((size_t)epochs + 1);
+        decayed = nn_doubles((size_t)steps + 1);
+        learning_rate_run(r, rates[1], real_decay, epochs, seed, decayed_epochs, decayed);
+        long window = 5L * per_epoch;
+        double mean_const, sd_const, mean_decay, sd_decay;
+        excess_stats(per_step[1], steps - window + 1, steps + 1, E_min, &mean_const, &sd_const);
+        excess_stats(decayed, steps - window + 1, steps + 1, E_min, &mean_decay, &sd_decay);
+        nn_say("   Decay that matters: lr = 0.1 / (1 + %g t), over the last 5 epochs (E - E(w*), E(w*) = %.6f):\n"
+               "   constant lr 0.1:  mean %.2e, std %.2e\n"
+               "   decayed:          mean %.2e, std %.2e\n", real_decay, E_min, mean_const, sd_const, mean_decay,
+               sd_decay);
+        nn_claim(mean_decay < mean_const && sd_decay < sd_const, "decay-calms-wobble",
+                 "decay lowers the end-of-training excess loss from %.2e to %.2e and its wobble from %.2e to %.2e",
+                 mean_const, mean_decay, sd_const, sd_decay);
+        free(decayed_epochs);
+    }
+
+    /* The figure, two panels.  Left: the first steps of every rate, on a log
+     * scale wide enough for the diverging one.  Right: the runs that converge,
+     * as the excess E - E(w*) over all epochs, where the gap between them is
+     * visible (on the left's scale they are one line). */
     nn_fig fig;
-    if (nn_fig_begin(&fig, CHAPTER, "learning-rate-test") != NN_OK)
+    if (nn_fig_begin_sized(&fig, CHAPTER, "learning-rate-test", 1100, 480) != NN_OK)
         nn_die_last();
-    char columns[256] = "step", names[256] = "";
+    char columns[256] = "step epoch", names[256] = "";
     for (int k = 0; k < n_rates; k++) {
-        snprintf(columns + strlen(columns), sizeof columns - strlen(columns), " lr=%g", rates[k]);
+        snprintf(columns + strlen(columns), sizeof columns - strlen(columns), " E_lr=%g", rates[k]);
         snprintf(names + strlen(names), sizeof names - strlen(names), "%slr=%g", k ? " " : "", rates[k]);
     }
+    if (decayed)
+        snprintf(columns + strlen(columns), sizeof columns - strlen(columns), " E_lr=%g_decay=%g", rates[1],
+                 real_decay);
     FILE *f = nn_fig_data(&fig, NULL, columns);
     /* A diverged run ends where it diverged: gnuplot skips the "nan" rows. */
     for (long t = 0; t <= steps; t++) {
-        fprintf(f, "%ld", t);
-        for (int k = 0; k < n_rates; k++)
-            if (isfinite(per_step[k][t]))
-                fprintf(f, " %.8g", log_clamp(per_step[k][t]));
+        fprintf(f, "%ld %.6g", t, (double)t / per_epoch);
+        for (int k = 0; k <= n_rates; k++) {
+            const double *run = k < n_rates ? per_step[k] : decayed;
+            if (!run)
+                continue;
+            if (isfinite(run[t]))
+                fprintf(f, " %.10g", run[t]);
             else
                 fprintf(f, " nan");
+        }
         fprintf(f, "\n");
     }
-    nn_fig_cmd(&fig, "set title 'The learning-rate test (SGD, mini-batch 32, decay 1e-6): a diverged run stops where it diverged'");
-    nn_fig_cmd(&fig, "set xlabel 'update step'");
-    nn_fig_cmd(&fig, "set ylabel 'training loss E(w)'");
-    nn_fig_cmd(&fig, "set logscale y; set logscale x; set format y '10^{%%L}'");
+    nn_fig_cmd(&fig, "set multiplot layout 1,2 title nn_text('The learning-rate test (SGD, mini-batch 32, decay "
+                     "1e-6; 2 / lambda_max = %.3g)') noenhanced", h.stable_below);
     nn_fig_cmd(&fig, "names = '%s'", names);
-    nn_fig_cmd(&fig, "plot for [k=2:%d] '%s' using ($1+1):k with lines ls k-1 title word(names, k-1)",
-               n_rates + 1, nn_fig_path(&fig, NULL));
+    nn_fig_cmd(&fig, "data = '%s'", nn_fig_path(&fig, NULL));
+    nn_fig_cmd(&fig, "set title 'the first 20 updates'");
+    nn_fig_cmd(&fig, "set xlabel 'update step t'; set ylabel 'training loss E(w)'");
+    nn_fig_cmd(&fig, "set logscale y; set format y nn_pow10; set xrange [0:20]; set key top left");
+    nn_fig_cmd(&fig, "plot for [k=3:%d] data using 1:k with linespoints ls k-2 title word(names, k-2)", n_rates + 2);
+    nn_fig_cmd(&fig, "set title 'the rates that converge, %d epochs'", epochs);
+    nn_fig_cmd(&fig, "set xlabel 'epoch'; set ylabel 'E(w) - E(w*), E(w*) = %.4f'", E_min);
+    nn_fig_cmd(&fig, "set xrange [0:%d]; set yrange [*:*]; set key top right", epochs);
+    nn_fig_cmd(&fig, "E_min = %.10g", E_min);
+    nn_fig_cmd(&fig, "clamp(v) = v > 1e-6 ? v : 1e-6");
+    char plot[1024] = "plot ";
+    int first_curve = 1;
+    for (int k = 0; k < n_rates; k++) {
+        if (diverged_at[k])
+            continue;
+        snprintf(plot + strlen(plot), sizeof plot - strlen(plot),
+                 "%sdata using 2:(clamp($%d - E_min)) with lines ls %d title 'lr=%g'", first_curve ? "" : ", ",
+                 k + 3, k + 1, rates[k]);
+        first_curve = 0;
+    }
+    if (decayed)
+        snprintf(plot + strlen(plot), sizeof plot - strlen(plot),
+                 "%sdata using 2:(clamp($%d - E_min)) with lines ls 8 lw 1.5 title 'lr=%g, decay %g'",
+                 first_curve ? "" : ", ", n_rates + 3, rates[1], real_decay);
+    if (!first_curve || decayed)
+        nn_fig_cmd(&fig, "%s", plot);
+    nn_fig_cmd(&fig, "unset multiplot");
     if (nn_fig_end(&fig) != NN_OK)
         nn_die_last();
     for (int k = 0; k < n_rates; k++) {
         free(loss[k]);
         free(per_step[k]);
     }
+    free(decayed);
     return diverged;
 }
 
@@ -435,10 +616,21 @@ static int section_learning_rate_test(const regression_data *r, const double *ra
  *   AdaGrad (deck 001):   r_i = r_i + g_i^2,                 W_i = W_i - epsilon g_i / (delta + sqrt(r_i))
  *   RMSProp (deck 001):   r_i = rho r_i + (1 - rho) g_i^2,   same update
  * AdaGrad's r only grows, so its rates only shrink ("might decrease too
- * fast"); RMSProp forgets old gradients.  Deck 000 writes AdaGrad with the
- * small constant inside the root, alpha / sqrt(G + eps); torch and deck 001
- * put it outside.  With eps = 1e-10 the two differ only while G is about
- * 1e-20, i.e. practically never; the kit follows torch.
+ * fast"); RMSProp forgets old gradients.  Deck 000 writes AdaGrad
+ * differently in two ways.  First, the small constant sits inside the root,
+ * alpha / sqrt(G + eps), where torch and deck 001 put it outside,
+ * alpha / (sqrt(G) + eps).  The two steps differ by the factor
+ * sqrt(G + eps) / (sqrt(G) + eps): for eps = 1e-10 it is 1.41 at G = 1e-10
+ * and 100 at G = 1e-14 (the run prints the table).  A step is changed by
+ * more than 1% once G < 50 eps, which for one gradient (G = g^2) means
+ * |g| below about 7e-5: not rare for a weight deep in a network whose
+ * gradient vanishes (section 7), and exactly the weights an adaptive method
+ * is meant to help.  Second, deck 000 adds g_t^2 to G only after the step:
+ *     w_(t+1) = w_t - alpha / sqrt(G_t + eps) g_t,    G_(t+1) = G_t + g_t^2,
+ * so its first step divides by sqrt(0 + eps) = 1e-5 and is 1e5 alpha g_1
+ * long, where the add-first order of deck 001 and torch makes the first step
+ * alpha g_1 / |g_1|, of length alpha per coordinate.  The run measures both
+ * first steps on Rosenbrock.  The kit follows torch (and deck 001).
  *   Adadelta (deck 000):  E[g^2] = gamma E[g^2] + (1 - gamma) g^2
  *                         Delta w = sqrt(E[Delta w^2] + eps) / sqrt(E[g^2] + eps) g
  *                         E[Delta w^2] = gamma E[Delta w^2] + (1 - gamma) Delta w^2,   w = w - Delta w
@@ -612,19 +804,10 @@ static nn_optim_config deck_to_lib(const deck_optimizer *o)
     }
 }
 
-/* Gradient clipping (deck 001): if ||g|| > u, g = g u / ||g||.  The step
- * keeps its direction and loses its excess length, so one cliff in the loss
- * (section 7) cannot throw the weights across the landscape. */
-static void deck_clip(double *g, int n, double u)
-{
-    double norm = 0;
-    for (int i = 0; i < n; i++)
-        norm += g[i] * g[i];
-    norm = sqrt(norm);
-    if (norm > u)
-        for (int i = 0; i < n; i++)
-            g[i] = g[i] * u / norm;
-}
+/* Gradient clipping (deck 001) rescales a gradient longer than u to length
+ * u; section 7 defines it beside the cliff that motivates it.  The library's
+ * nn_clip_grad_norm does the same, and the comparison below runs both. */
+static void deck_clip(double *g, int n, double u);
 
 /* Learning-rate decay (decks, Keras): alpha_t = alpha / (1 + decay t), t the
  * updates done so far.  torch: Adagrad's lr_decay, or LambdaLR with
@@ -698,6 +881,32 @@ static void section_deck_forms(int steps)
            compare_deck_and_lib(DECK_MOMENTUM, 0.001, 10, 0, steps));
     nn_say("   %-13s rate %-7g %9.2e   (decay 0.01: lr / (1 + 0.01 t))\n", "sgd", 0.001,
            compare_deck_and_lib(DECK_SGD, 0.001, 0, 0.01, steps));
+    /* Deck 000's AdaGrad against torch's: where eps sits, and when G is updated. */
+    const double eps = 1e-10;
+    nn_say("   AdaGrad, eps = %g: step with eps outside the root / inside = sqrt(G + eps) / (sqrt(G) + eps)\n   G:    ",
+           eps);
+    static const double G_values[] = {1e-6, 1e-8, 1e-10, 1e-12, 1e-14};
+    double ratio[5];
+    for (int k = 0; k < 5; k++)
+        nn_say(" %9.0e", G_values[k]);
+    nn_say("\n   ratio:");
+    for (int k = 0; k < 5; k++) {
+        ratio[k] = sqrt(G_values[k] + eps) / (sqrt(G_values[k]) + eps);
+        nn_say(" %9.3g", ratio[k]);
+    }
+    nn_say("\n");
+    nn_claim(fabs(ratio[2] - sqrt(2.0)) < 1e-3 && ratio[4] > 99 && ratio[4] < 101 && ratio[0] < 1.0001,
+             "adagrad-eps-placement", "the two eps placements differ %.2fx at G = 1e-10 and %.0fx at G = 1e-14, "
+             "%.5fx at G = 1e-6", ratio[2], ratio[4], ratio[0]);
+    double start[2] = {-1.2, 1.0}, g[2];
+    rosenbrock_gradient(start, g);
+    double after_first = deck_rates[DECK_ADAGRAD] / sqrt(0 + eps) * sqrt(g[0] * g[0] + g[1] * g[1]);
+    double add_first = deck_rates[DECK_ADAGRAD] * sqrt(2.0);  /* alpha g_i / |g_i| in each of 2 coordinates */
+    nn_say("   first AdaGrad step (rate %g) from (-1.2, 1): length %.3g when G is updated after the step (deck 000),\n"
+           "   %.3g when it is updated first (deck 001, torch)\n", deck_rates[DECK_ADAGRAD], after_first, add_first);
+    nn_claim(after_first > 1e5 * add_first, "adagrad-update-order",
+             "deck 000's order (divide by G_t, then add g_t^2) makes the first step %.3g long, %.2g times the "
+             "add-first step", after_first, after_first / add_first);
     nn_say("   momentum-avg is deck 001's nu = alpha nu + (1 - alpha) g, run by the library as\n"
            "   momentum alpha with rate lambda (1 - alpha); nesterov compares the deck's look-ahead\n"
            "   point W + alpha nu with the library's parameters.\n");
@@ -714,10 +923,20 @@ static void section_deck_forms(int steps)
  *   rosenbrock  f = (1 - x)^2 + 100 (y - x^2)^2  a curved, flat-bottomed valley; minimum (1, 1)
  *   saddle      f = x^2 / 2 + y^4 / 4 - y^2 / 2  a saddle at (0, 0), minima at (0, +-1), f = -1/4
  *
- * The saddle start lies almost on the ridge (y = 1e-3): the gradient in y
- * is tiny there, so plain gradient descent creeps away from the saddle
- * point, geometrically but slowly, while the methods that divide by the
- * gradient's size (RMSProp, Adam) escape at once.
+ * The saddle start lies almost on the ridge (y = 1e-3): the gradient in y,
+ * y^3 - y, is tiny there, so plain gradient descent creeps away from the
+ * saddle point, geometrically but slowly: |y| grows by the factor
+ * (1 + lr) per step, and from 1e-3 to 1/2 that takes log(500) / log(1 + lr)
+ * steps, 314 at lr = 0.02.  The methods that divide by the gradient's size
+ * (RMSProp, Adam, AdaGrad) take steps of about lr whatever the gradient, so
+ * they leave the ridge within a few steps.  That is the escape.  Arriving
+ * at a minimum is a second event: the path must also bring x from -2 to 0,
+ * a plain bowl on which dividing by the gradient's size buys nothing.  The
+ * run therefore measures the two apart, the escape both at each optimizer's
+ * tuned rate and at one shared rate, and checks two claims: at the shared
+ * rate RMSProp and Adam escape more than three times sooner than SGD; and at
+ * the tuned rates RMSProp escapes more than ten times sooner than SGD, yet
+ * arrives no sooner.
  *
  * Each optimizer gets one learning rate per surface (a fair race needs each
  * runner at its own pace), picked from the grid 1e-4, 2e-4, 5e-4, ..., 10 for
@@ -733,6 +952,9 @@ typedef struct {
     double xrange[2], yrange[2];
     const char *levels;             /* contour levels for the figure */
     double lr[7];                   /* per optimizer, in the order of path_optimizers */
+    int n_minima;
+    double minima[2][2];            /* where f = f_min, marked in the figure (the saddle's
+                                       other minimum, (0, -1), is outside its frame) */
 } surface;
 
 static const char *const path_optimizers[7] = {"sgd", "momentum", "nesterov", "adagrad",
@@ -741,13 +963,13 @@ static const char *const path_optimizers[7] = {"sgd", "momentum", "nesterov", "a
 static const surface surfaces[3] = {
     {"ravine", "ravine f = (x^2 + 25 y^2)/2", "0.5*(x**2 + 25*y**2)", {-4.5, 1.2}, 0, {-5, 2}, {-1.6, 1.6},
      "0.02, 0.1, 0.5, 2, 5, 10, 20, 30",
-     {0.05, 0.01, 0.01, 1.0, 0.05, 1.0, 0.2}},
+     {0.05, 0.01, 0.01, 1.0, 0.05, 1.0, 0.2}, 1, {{0, 0}}},
     {"rosenbrock", "Rosenbrock f = (1-x)^2 + 100 (y-x^2)^2", "(1-x)**2 + 100*(y-x**2)**2", {-1.2, 1.0}, 0,
      {-1.6, 1.6}, {-0.6, 1.6}, "0.05, 0.5, 2, 8, 32, 128, 512",
-     {0.002, 0.002, 0.001, 0.5, 0.01, 1.0, 0.2}},
+     {0.002, 0.002, 0.001, 0.5, 0.01, 1.0, 0.2}, 1, {{1, 1}}},
     {"saddle", "saddle f = x^2/2 + y^4/4 - y^2/2", "0.5*x**2 + 0.25*y**4 - 0.5*y**2", {-2.0, 0.001}, -0.25,
      {-2.5, 1}, {-0.3, 1.5}, "-0.2, -0.1, 0, 0.5, 1, 2, 3",
-     {0.1, 0.02, 0.02, 0.2, 0.02, 1.0, 0.05}},
+     {0.1, 0.02, 0.02, 0.2, 0.02, 1.0, 0.05}, 1, {{0, 1}}},
 };
 
 static double surface_value(const surface *s, const float *p, float *grad)
@@ -774,15 +996,21 @@ static double surface_value(const surface *s, const float *p, float *grad)
 
 typedef struct {
     long steps_to_tol;     /* -1: never within the run */
+    long escape_step;      /* first step with |y| >= ESCAPE_Y; -1: never (used on the saddle) */
     long diverged_step;    /* 0: never */
     double final_gap;      /* f - f_min at the end */
+    double box[4];         /* x min, x max, y min, y max of the first PATH_FIGURE_STEPS steps */
 } path_result;
+
+/* The saddle's minima are at y = +-1 and its saddle point at y = 0: a path
+ * has escaped once it is halfway, |y| >= 1/2. */
+#define ESCAPE_Y 0.5
 
 /* Runs `steps` steps of optimizer k on s; the path (steps + 1 points) goes to
  * f when f is not NULL. */
 static path_result run_path(const surface *s, int k, int steps, FILE *f)
 {
-    path_result res = {-1, 0, 0};
+    path_result res = {-1, -1, 0, 0, {s->start[0], s->start[0], s->start[1], s->start[1]}};
     nn_optim_config cfg;
     if (nn_optim_parse(path_optimizers[k], s->lr[k], &cfg) != NN_OK)
         nn_die_last();
@@ -796,6 +1024,14 @@ static path_result run_path(const surface *s, int k, int steps, FILE *f)
             fprintf(f, "%d %.7g %.7g %.7g\n", t, p[0], p[1], value);
         if (res.steps_to_tol < 0 && value - s->f_min < PATH_TOL)
             res.steps_to_tol = t;
+        if (res.escape_step < 0 && fabs(p[1]) >= ESCAPE_Y)
+            res.escape_step = t;
+        if (t <= PATH_FIGURE_STEPS) {
+            res.box[0] = fmin(res.box[0], p[0]);
+            res.box[1] = fmax(res.box[1], p[0]);
+            res.box[2] = fmin(res.box[2], p[1]);
+            res.box[3] = fmax(res.box[3], p[1]);
+        }
         if (t == steps)
             break;
         if (nn_optim_step(&opt, p, g) != NN_OK) {
@@ -828,35 +1064,52 @@ static void section_paths(int steps)
         char name[64];
         snprintf(name, sizeof name, "paths-%s", sf->name);
         nn_fig fig;
-        if (nn_fig_begin_sized(&fig, CHAPTER, name, 1000, 760) != NN_OK)
+        if (nn_fig_begin_sized(&fig, CHAPTER, name, 1150, 720) != NN_OK)
             nn_die_last();
         for (int k = 0; k < 7; k++) {
             FILE *f = nn_fig_data(&fig, path_optimizers[k], "step x y f");
             results[s][k] = run_path(sf, k, steps, f);
         }
         /* Contours: gnuplot evaluates f on a grid and writes its level lines
-         * to a table, then draws them under the paths (FIGURES.md). */
-        char contour_part[NN_FIG_PATH];
-        snprintf(contour_part, sizeof contour_part, "plots/%s/%s-contours.table", CHAPTER, name);
+         * to a table (a datablock, so no file is written beside the
+         * figure), then draws them under the paths (FIGURES.md). */
+        /* The frame: the surface's own window, widened to hold every path
+         * drawn (a momentum path may swing far out). */
+        double range[4] = {sf->xrange[0], sf->xrange[1], sf->yrange[0], sf->yrange[1]};
+        for (int k = 0; k < 7; k++)
+            if (!results[s][k].diverged_step)
+                for (int c = 0; c < 4; c++)
+                    range[c] = c % 2 ? fmax(range[c], results[s][k].box[c]) : fmin(range[c], results[s][k].box[c]);
+        for (int c = 0; c < 4; c += 2) {
+            double pad = 0.03 * (range[c + 1] - range[c]);
+            range[c] -= pad;
+            range[c + 1] += pad;
+        }
         nn_fig_cmd(&fig, "f(x, y) = %s", sf->formula);
-        nn_fig_cmd(&fig, "set xrange [%g:%g]; set yrange [%g:%g]", sf->xrange[0], sf->xrange[1], sf->yrange[0],
-                   sf->yrange[1]);
-        nn_fig_cmd(&fig, "set isosamples 120, 120; set samples 120, 120");
+        nn_fig_cmd(&fig, "set xrange [%g:%g]; set yrange [%g:%g]", range[0], range[1], range[2], range[3]);
+        nn_fig_cmd(&fig, "set isosamples 150, 150; set samples 150, 150");
         nn_fig_cmd(&fig, "set contour base; unset surface; set view map");
         nn_fig_cmd(&fig, "set cntrparam levels discrete %s", sf->levels);
-        nn_fig_cmd(&fig, "set table '%s'", contour_part);
+        nn_fig_cmd(&fig, "set table $contours");
         nn_fig_cmd(&fig, "splot f(x, y)");
         nn_fig_cmd(&fig, "unset table; unset contour");
         nn_fig_cmd(&fig, "set size ratio -1");
         nn_fig_cmd(&fig, "set title '%s: the first %d of %d steps from (%g, %g)' noenhanced", sf->title,
                    steps < PATH_FIGURE_STEPS ? steps : PATH_FIGURE_STEPS, steps, sf->start[0], sf->start[1]);
         nn_fig_cmd(&fig, "set xlabel 'x'; set ylabel 'y'");
-        nn_fig_cmd(&fig, "set key below maxrows 2");
-        nn_fig_cmd(&fig, "plot '%s' using 1:2 with lines lc rgb '#BBBBBB' lw 1 notitle, \\", contour_part);
+        nn_fig_cmd(&fig, "set key outside right top vertical Left reverse");
+        nn_fig_cmd(&fig, "$minima << EOD");
+        for (int m = 0; m < sf->n_minima; m++)
+            nn_fig_cmd(&fig, "%g %g", sf->minima[m][0], sf->minima[m][1]);
+        nn_fig_cmd(&fig, "EOD");
+        nn_fig_cmd(&fig, "$start << EOD\n%g %g\nEOD", sf->start[0], sf->start[1]);
+        nn_fig_cmd(&fig, "plot $contours using 1:2 with lines lc rgb '#BBBBBB' lw 1 notitle, \\");
         for (int k = 0; k < 7; k++)
-            nn_fig_cmd(&fig, "  '%s' every ::0::%d using 2:3 with linespoints ls %d pi 10 title '%s (lr %g)'%s",
-                       nn_fig_path(&fig, path_optimizers[k]), PATH_FIGURE_STEPS, k + 1, path_optimizers[k], sf->lr[k],
-                       k < 6 ? ", \\" : "");
+            nn_fig_cmd(&fig, "  '%s' every ::0::%d using 2:3 with linespoints ls %d pi 10 title '%s (lr %g)', \\",
+                       nn_fig_path(&fig, path_optimizers[k]), PATH_FIGURE_STEPS, k + 1, path_optimizers[k], sf->lr[k]);
+        nn_fig_cmd(&fig, "  $minima using 1:2 with points pt 3 ps 3 lw 2.5 lc rgb '#000000' title 'minimum (%g, %g)', \\",
+                   sf->minima[0][0], sf->minima[0][1]);
+        nn_fig_cmd(&fig, "  $start using 1:2 with points pt 6 ps 2.5 lw 2 lc rgb '#000000' title 'start'");
         if (nn_fig_end(&fig) != NN_OK)
             nn_die_last();
     }
@@ -879,6 +1132,44 @@ static void section_paths(int steps)
         nn_say("\n");
     }
     nn_say("   (\"-\": not within %g after %d steps; --steps or --full runs longer)\n", PATH_TOL, steps);
+
+    /* The saddle: leaving it and arriving at a minimum are two events.
+     * Arrival also needs x -> 0, which has nothing to do with the saddle, and
+     * each optimizer above runs at its own rate; so the escape is measured on
+     * its own (the first step with |y| >= 1/2), once at the tuned rates and
+     * once with every optimizer at one shared rate. */
+    const surface *saddle = &surfaces[2];
+    surface shared = *saddle;
+    const double shared_lr = 0.02;
+    for (int k = 0; k < 7; k++)
+        shared.lr[k] = shared_lr;
+    path_result at_shared[7];
+    nn_say("\n   The saddle, escape (first step with |y| >= %g) and arrival (f - f_min < %g) measured apart:\n",
+           ESCAPE_Y, PATH_TOL);
+    nn_say("   %-10s %8s %8s %8s | %s\n", "optimizer", "lr", "escape", "arrival", "escape at the shared lr 0.02");
+    for (int k = 0; k < 7; k++) {
+        at_shared[k] = run_path(&shared, k, steps, NULL);
+        const path_result *r = &results[2][k];
+        char escape[16], arrival[16], shared_escape[16];
+        snprintf(escape, sizeof escape, r->escape_step >= 0 ? "%ld" : "-", r->escape_step);
+        snprintf(arrival, sizeof arrival, r->steps_to_tol >= 0 ? "%ld" : "-", r->steps_to_tol);
+        snprintf(shared_escape, sizeof shared_escape, at_shared[k].escape_step >= 0 ? "%ld" : "-",
+                 at_shared[k].escape_step);
+        nn_say("   %-10s %8g %8s %8s | %s\n", path_optimizers[k], saddle->lr[k], escape, arrival, shared_escape);
+    }
+    /* path_optimizers: 0 sgd, 1 momentum, 4 rmsprop, 6 adam */
+    long sgd_escape = at_shared[0].escape_step, rms_escape = at_shared[4].escape_step,
+         adam_escape = at_shared[6].escape_step;
+    nn_claim(sgd_escape > 0 && rms_escape > 0 && adam_escape > 0 && 3 * rms_escape < sgd_escape &&
+             3 * adam_escape < sgd_escape, "saddle-adaptive-escape",
+             "at one shared rate %g, RMSProp and Adam leave the saddle in %ld and %ld steps, plain SGD in %ld",
+             shared_lr, rms_escape, adam_escape, sgd_escape);
+    const path_result *sgd_tuned = &results[2][0], *rms_tuned = &results[2][4];
+    nn_claim(rms_tuned->escape_step > 0 && 10 * rms_tuned->escape_step < sgd_tuned->escape_step &&
+             rms_tuned->steps_to_tol >= sgd_tuned->steps_to_tol, "saddle-escape-is-not-arrival",
+             "at the tuned rates RMSProp escapes in %ld steps against SGD's %ld, yet arrives no sooner "
+             "(%ld steps against %ld)", rms_tuned->escape_step, sgd_tuned->escape_step, rms_tuned->steps_to_tol,
+             sgd_tuned->steps_to_tol);
 }
 
 /* ======================================================================
@@ -1150,9 +1441,9 @@ static void load_digits_split(nn_dataset *train, nn_dataset *test, uint64_t seed
 }
 
 /* Learning rates for the digits: torch's defaults for the adaptive methods
- * that have one that suits (Adadelta 1, RMSprop and Adam 1e-3 would be slow
- * here: 3e-3), 0.1 for SGD and 0.05 with momentum (whose steps are up to
- * 1 / (1 - 0.9) = 10 times larger). */
+ * that have one that suits (Adadelta 1; RMSprop and Adam run at 3e-3, three
+ * times torch's default 1e-3), 0.1 for SGD and 0.05 with momentum (whose
+ * steps are up to 1 / (1 - 0.9) = 10 times larger). */
 static const double digits_lr[7] = {0.1, 0.05, 0.05, 0.05, 0.003, 1.0, 0.003};
 
 static void section_digits(const nn_dataset *train, const nn_dataset *test, int epochs, int hidden, uint64_t seed)
@@ -1196,6 +1487,51 @@ static void section_digits(const nn_dataset *train, const nn_dataset *test, int 
            "   --seed before naming a winner.\n",
            path_optimizers[best_loss], path_optimizers[best_acc],
            100 * (res[best_acc].test_accuracy - res[worst_acc].test_accuracy));
+
+    /* One split's test set is 359 digits: one digit is 0.28 points.  The
+     * same race on two more splits (seeds + 1, + 2) shows how much of the
+     * table is the split. */
+    enum { SPLITS = 3 };
+    double acc[SPLITS][7];
+    for (int k = 0; k < 7; k++)
+        acc[0][k] = res[k].test_accuracy;
+    for (int sp = 1; sp < SPLITS; sp++) {
+        nn_dataset other_train, other_test;
+        load_digits_split(&other_train, &other_test, seed + (uint64_t)sp);
+        for (int k = 0; k < 7; k++) {
+            nn_rng init_rng = nn_rng_new(seed + (uint64_t)sp);
+            mlp net;
+            mlp_init(&net, 2, width, NN_RELU, 0, INIT_HE, 256, &init_rng);
+            nn_optim_config cfg;
+            if (nn_optim_parse(path_optimizers[k], digits_lr[k], &cfg) != NN_OK)
+                nn_die_last();
+            train_result r = mlp_train(&net, &other_train, &other_test, &cfg, epochs, BATCH, seed + 1 + (uint64_t)sp);
+            acc[sp][k] = r.diverged_step ? 0 : r.test_accuracy;
+            free(r.loss);
+            mlp_free(&net);
+        }
+        nn_dataset_free(&other_train);
+        nn_dataset_free(&other_test);
+    }
+    nn_say("   test accuracy over %d splits (seeds %llu-%llu), min-max:", SPLITS, (unsigned long long)seed,
+           (unsigned long long)seed + SPLITS - 1);
+    double widest = 0, lowest = 1, highest = 0;
+    for (int k = 0; k < 7; k++) {
+        double lo = 1, hi = 0;
+        for (int sp = 0; sp < SPLITS; sp++) {
+            lo = fmin(lo, acc[sp][k]);
+            hi = fmax(hi, acc[sp][k]);
+        }
+        widest = fmax(widest, hi - lo);
+        lowest = fmin(lowest, lo);
+        highest = fmax(highest, hi);
+        nn_say("%s %s %.1f-%.1f%%", k % 4 ? "," : "\n  ", path_optimizers[k], 100 * lo, 100 * hi);
+    }
+    nn_say("\n   The widest range of one optimizer over the splits is %.1f points; all runs lie in %.1f-%.1f%%.\n",
+           100 * widest, 100 * lowest, 100 * highest);
+    nn_claim(highest - lowest < 0.05, "digits-no-optimizer-far-behind",
+             "with its rate tuned, every optimizer on every one of %d splits ends within 5 points: %.1f-%.1f%%",
+             SPLITS, 100 * lowest, 100 * highest);
     nn_fig fig;
     if (nn_fig_begin(&fig, CHAPTER, "digits-loss") != NN_OK)
         nn_die_last();
@@ -1232,13 +1568,21 @@ static void section_digits(const nn_dataset *train, const nn_dataset *test, int 
  *
  *   zero                 W_ij = 0: every unit of a layer computes the same
  *                        function and receives the same gradient, forever
- *   N(0, 1/m)  (Xavier)  Var(z) = m Var(W) Var(a) = Var(a): unit variance kept
+ *   N(0, 1/m)            Var(z) = m Var(W) Var(a) = Var(a): unit variance kept
  *                        through linear (and tanh, near 0) layers
  *   N(0, 2/m)  (He)      ReLU zeroes half of its inputs, halving the
  *                        variance; twice the variance makes up for it
  *   U(+-sqrt(6/(m+n)))   (normalized, Glorot & Bengio) Var = 2/(m+n): a
  *                        compromise between keeping the activations' variance
  *                        (1/m) and the gradients' (1/n) on the way back
+ *
+ * A warning about names.  The deck calls N(0, 1/m) "Xavier", and the code
+ * below follows it (INIT_XAVIER).  Elsewhere that name means the (m + n)
+ * forms of Glorot and Bengio: torch's xavier_normal_ draws N(0, 2/(m+n))
+ * and xavier_uniform_ the U(+-sqrt(6/(m+n))) of the last line.  N(0, 1/m)
+ * is LeCun's initialization (LeCun et al., "Efficient BackProp", 1998; deck
+ * 004's N(0, 1/D)); torch's kaiming_normal_ with nonlinearity='linear' gives
+ * it.  He's N(0, 2/m) is kaiming_normal_ with the default 'relu'.
  *
  * The measurement: a deep network (DEPTH hidden layers of WIDTH units), one
  * forward and backward pass of a batch of digits, and per layer the standard
@@ -1330,6 +1674,22 @@ static void section_initialization(const nn_dataset *train, const nn_dataset *te
            "   lose variance layer after layer (ReLU zeroes half of it) while N(0,2/m) keeps it;\n"
            "   with tanh (slope below 1 away from 0) N(0,1/m) shrinks slowly and N(0,2/m) holds up.\n",
            distinct, distinct == 1 ? "" : "s");
+    /* st[0] tanh, st[1] relu; the ratio of the last hidden layer's spread to the first's */
+    int zero_all = 1;
+    for (int a = 0; a < 2; a++)
+        zero_all = zero_all && st[a][INIT_ZERO].act_std[depth] == 0 && st[a][INIT_ZERO].grad_std[1] == 0;
+    nn_claim(zero_all && distinct == 1, "zero-init-symmetry",
+             "zero initialization: activations and hidden gradients exactly 0, and %d distinct hidden unit%s after "
+             "3 epochs", distinct, distinct == 1 ? "" : "s");
+#define KEPT(a, i) (st[a][i].act_std[depth] / st[a][i].act_std[1])
+    nn_claim(KEPT(1, INIT_XAVIER) < 0.3 && KEPT(1, INIT_NORMALIZED) < 0.3 && KEPT(1, INIT_HE) > 0.5 &&
+             KEPT(1, INIT_HE) < 2, "relu-init-variance",
+             "ReLU: std a^last / std a^1 is %.2f for N(0,1/m) and %.2f for the normalized uniform, %.2f for "
+             "N(0,2/m)", KEPT(1, INIT_XAVIER), KEPT(1, INIT_NORMALIZED), KEPT(1, INIT_HE));
+    nn_claim(KEPT(0, INIT_XAVIER) < 1 && KEPT(0, INIT_XAVIER) > 0.3 && KEPT(0, INIT_HE) > 0.8, "tanh-init-variance",
+             "tanh: std a^last / std a^1 is %.2f for N(0,1/m) (shrinks slowly), %.2f for N(0,2/m) (holds up)",
+             KEPT(0, INIT_XAVIER), KEPT(0, INIT_HE));
+#undef KEPT
 
     nn_fig fig;
     if (nn_fig_begin_sized(&fig, CHAPTER, "init-statistics", 1100, 800) != NN_OK)
@@ -1368,7 +1728,7 @@ static void section_initialization(const nn_dataset *train, const nn_dataset *te
 }
 
 /* ======================================================================
- * Section 7. Exploding and vanishing gradients
+ * Section 7. Exploding and vanishing gradients, cliffs, and clipping
  * ======================================================================
  *
  * Deck 001's example: n linear layers with the same diagonal weight matrix,
@@ -1377,16 +1737,34 @@ static void section_initialization(const nn_dataset *train, const nn_dataset *te
  * weights is  (dh^n_1/da, dh^n_2/db) = (n a^(n-1), n b^(n-1)):
  *
  *   a = 1,   b = 2:    y -> (1, 2^n),  gradient (n, n 2^(n-1))   explodes
- *   a = 0.5, b = 0.9:  y -> (0, 0),    gradient -> (0, 0)        vanishes
+ *   a = 0.5, b = 0.9:  y -> (0, 0),    gradient -> (0, 0)        vanishes, eventually
+ *
+ * "Eventually" matters.  n b^(n-1) is a product of two factors: n, because
+ * the shared weight b acts in all n layers and each contributes one term to
+ * its gradient, and b^(n-1), the signal that survives n - 1 layers.  The
+ * first grows linearly, the second shrinks geometrically, and the product
+ * first rises: its logarithm log n + (n - 1) log b has derivative
+ * 1/n - log(1/b), zero at
+ *
+ *     n* = 1 / log(1/b) = 9.49 for b = 0.9     (1.44 for a = 0.5),
+ *
+ * so dy/db climbs to about 3.9 at n = 9 and 10 and is still above 1 at
+ * n = 30.  Only well past n* does the geometric factor win; the run below
+ * goes to depth 150, where dy/db is about 2e-5.  The closer b is to 1, the
+ * later the peak (n* = 99.5 for b = 0.99): a layer that shrinks its input
+ * only a little lets the gradient grow with depth for a long time before it
+ * vanishes.  The claims the run checks: the peak is at the integer next to
+ * n*, and by the last depth the gradient is below 1e-4 of its peak.
  *
  * A deep network multiplies its gradient by one Jacobian per layer in the
  * same way; when their sizes stay away from 1 the product explodes or
  * vanishes exponentially in depth.  Below, the gradient is computed by
  * backpropagation through the n layers (the weight is shared, so its
  * gradient is the sum of one term per layer), and the figure shows it
- * against depth.  Gradient clipping (section 3) bounds the exploding step;
- * nothing but a better-scaled network (initialization, normalization,
- * ReLU instead of saturating units) cures the vanishing one. */
+ * against depth.  Nothing but a better-scaled network (initialization,
+ * section 6; normalization, section 8; ReLU instead of saturating units)
+ * cures the vanishing gradient.  The exploding one has a cheap remedy,
+ * clipping, shown on a cliff after the table. */
 static void diagonal_chain_gradient(double a, double b, const double x[2], int n, double y[2], double grad[2])
 {
     double *h1 = nn_doubles((size_t)n + 1), *h2 = nn_doubles((size_t)n + 1);
@@ -1413,32 +1791,183 @@ static void diagonal_chain_gradient(double a, double b, const double x[2], int n
     free(h2);
 }
 
+/* Gradient clipping (deck 001): if ||g|| > u, g = g u / ||g||.  The step
+ * keeps its direction and loses its excess length, so one cliff in the loss
+ * cannot throw the weights across the landscape. */
+static void deck_clip(double *g, int n, double u)
+{
+    double norm = 0;
+    for (int i = 0; i < n; i++)
+        norm += g[i] * g[i];
+    norm = sqrt(norm);
+    if (norm > u)
+        for (int i = 0; i < n; i++)
+            g[i] = g[i] * u / norm;
+}
+
+/* A cliff, made of the example above.  Fit the exploding chain's second
+ * output to a target: the loss of the depth-n chain with weight b,
+ *
+ *     E(b) = (b^n - t)^2 / 2,      dE/db = (b^n - t) n b^(n-1),
+ *
+ * with n = 30 and t = 2, is minimal at b* = t^(1/n) = 1.0234.  Its
+ * curvature there is E''(b*) = (n b*^(n-1))^2, about 3400, so gradient
+ * descent is stable near b* for rates below 2 / E''(b*) = 5.9e-4; CLIFF_LR
+ * = 1e-4 is a comfortable choice.  But the loss is a cliff: at b = 1.2,
+ * 0.18 to the right, b^n is already 237 and the gradient 1.4e6, so the first
+ * step of that same rate moves b by 140, to where b^30 is 1e64 and the
+ * loss 1e128: the run has diverged in one step.  Clipping the gradient to norm CLIFF_CLIP = 10 caps
+ * every step at CLIFF_LR CLIFF_CLIP = 1e-3: gradient descent walks down
+ * the cliff face in small steps and, once the gradient is below the cap near
+ * b*, is plain gradient descent again.  Both runs are measured below: the
+ * unclipped one diverges, the clipped one converges. */
+enum { CLIFF_DEPTH = 30, CLIFF_MAX_STEPS = 2000 };
+#define CLIFF_TARGET 2.0
+#define CLIFF_START 1.2
+#define CLIFF_LR 1e-4
+#define CLIFF_CLIP 10.0
+
+static double cliff_loss(double b, double *grad)
+{
+    double power = pow(b, CLIFF_DEPTH);
+    *grad = (power - CLIFF_TARGET) * CLIFF_DEPTH * pow(b, CLIFF_DEPTH - 1);
+    return 0.5 * (power - CLIFF_TARGET) * (power - CLIFF_TARGET);
+}
+
+typedef struct {
+    long diverged_step;     /* 0: never */
+    long converged_step;    /* first step with |b - b*| < 1e-6; -1: never */
+    double first_step;      /* |b_1 - b_0| */
+    double final_b;
+    int n_path;             /* points in path (at most CLIFF_MAX_STEPS + 1) */
+    double path[CLIFF_MAX_STEPS + 1];
+} cliff_run;
+
+static void run_cliff(double clip, cliff_run *run)
+{
+    double b = CLIFF_START, g, b_star = pow(CLIFF_TARGET, 1.0 / CLIFF_DEPTH);
+    double E0 = cliff_loss(b, &g);
+    run->diverged_step = 0;
+    run->converged_step = -1;
+    run->path[0] = b;
+    run->n_path = 1;
+    for (long t = 1; t <= CLIFF_MAX_STEPS; t++) {
+        cliff_loss(b, &g);
+        if (clip > 0)
+            deck_clip(&g, 1, clip);
+        double next = b - CLIFF_LR * g;
+        if (t == 1)
+            run->first_step = fabs(next - b);
+        b = next;
+        double E = cliff_loss(b, &g);
+        if (!isfinite(E) || !isfinite(g) || E > 1e6 * E0) {
+            run->diverged_step = t;
+            break;
+        }
+        run->path[run->n_path++] = b;
+        if (run->converged_step < 0 && fabs(b - b_star) < 1e-6)
+            run->converged_step = t;
+    }
+    run->final_b = b;
+}
+
 static void section_exploding(int max_depth)
 {
     const double x[2] = {1, 1};
     nn_say("\n7. Exploding and vanishing gradients: h^n = W^n x, W = diag(a, b), x = (1, 1)\n");
     nn_say("   %5s | %-28s | %-28s\n", "n", "a=1, b=2: dy/da, dy/db", "a=0.5, b=0.9: dy/da, dy/db");
     nn_fig fig;
-    if (nn_fig_begin(&fig, CHAPTER, "exploding-vanishing") != NN_OK)
+    if (nn_fig_begin_sized(&fig, CHAPTER, "exploding-vanishing", 1100, 480) != NN_OK)
         nn_die_last();
     FILE *f = nn_fig_data(&fig, NULL, "n explode_a explode_b vanish_a vanish_b");
+    double peak = 0, last = 0;
+    int peak_n = 0;
     for (int n = 1; n <= max_depth; n++) {
         double y[2], g1[2], g2[2];
         diagonal_chain_gradient(1, 2, x, n, y, g1);
         diagonal_chain_gradient(0.5, 0.9, x, n, y, g2);
         fprintf(f, "%d %.8g %.8g %.8g %.8g\n", n, log_clamp(g1[0]), log_clamp(g1[1]), log_clamp(g2[0]),
                 log_clamp(g2[1]));
-        if (n == 1 || n == 5 || n == 10 || n == 20 || n == max_depth)
+        if (g2[1] > peak) {
+            peak = g2[1];
+            peak_n = n;
+        }
+        last = g2[1];
+        if (n == 1 || n == 5 || n == 9 || n == 10 || n == 20 || n == 30 || n == 50 || n == 100 ||
+            n == max_depth)
             nn_say("   %5d | %12.4g %15.4g | %12.4g %15.4g\n", n, g1[0], g1[1], g2[0], g2[1]);
     }
-    nn_fig_cmd(&fig, "set title 'The diagonal-matrix example: gradient size against depth n'");
+    double n_star = 1 / log(1 / 0.9);
+    nn_say("   dy/db for b = 0.9 peaks at n = %d (n* = 1/log(1/0.9) = %.2f) at %.3f, and is %.2g at n = %d\n",
+           peak_n, n_star, peak, last, max_depth);
+    nn_claim(abs(peak_n - (int)lround(n_star)) <= 1, "vanishing-peak",
+             "with b = 0.9 the gradient n b^(n-1) first grows, peaking at n = %d next to n* = 1/log(1/b) = %.2f",
+             peak_n, n_star);
+    nn_claim(max_depth >= 100 && last < 1e-4 * peak, "vanishing-deep",
+             "by depth %d it has vanished: %.2g, below 1e-4 of its peak %.3f", max_depth, last, peak);
+    nn_fig_cmd(&fig, "set multiplot layout 1,2 title 'The diagonal-matrix example: gradient size against depth n'");
     nn_fig_cmd(&fig, "set xlabel 'depth n'; set ylabel '|dy/dweight| (log scale)'");
-    nn_fig_cmd(&fig, "set logscale y; set format y '10^{%%L}'; set key top left");
+    nn_fig_cmd(&fig, "set logscale y; set format y nn_pow10; set key top left");
     nn_fig_cmd(&fig, "data = '%s'", nn_fig_path(&fig, NULL));
-    nn_fig_cmd(&fig, "plot data using 1:2 with linespoints ls 1 title 'a = 1: n a^(n-1) = n', "
-                     "data using 1:3 with linespoints ls 2 title 'b = 2: n 2^(n-1) (explodes)', "
-                     "data using 1:4 with linespoints ls 3 title 'a = 0.5: n 0.5^(n-1) (vanishes)', "
-                     "data using 1:5 with linespoints ls 4 title 'b = 0.9: n 0.9^(n-1) (vanishes)'");
+    nn_fig_cmd(&fig, "set title 'a = 1, b = 2: explodes'");
+    nn_fig_cmd(&fig, "plot data using 1:2 with lines ls 1 title 'dy/da = n a^(n-1) = n', "
+                     "data using 1:3 with lines ls 2 title 'dy/db = n 2^(n-1)'");
+    nn_fig_cmd(&fig, "set title 'a = 0.5, b = 0.9: vanishes, after a rise'");
+    nn_fig_cmd(&fig, "set yrange [1e-6:30]; set key bottom left");
+    nn_fig_cmd(&fig, "set arrow 1 from %g, graph 0 to %g, graph 1 nohead dt 2 lc rgb '#777777'", n_star, n_star);
+    nn_fig_cmd(&fig, "set label 1 'n* = 1/log(1/0.9) = %.2f' at %g, graph 0.95 left offset 1,0", n_star, n_star);
+    nn_fig_cmd(&fig, "plot data using 1:4 with lines ls 3 title 'dy/da = n 0.5^(n-1)', "
+                     "data using 1:5 with lines ls 4 title 'dy/db = n 0.9^(n-1)'");
+    nn_fig_cmd(&fig, "unset multiplot");
+    if (nn_fig_end(&fig) != NN_OK)
+        nn_die_last();
+
+    static cliff_run plain, clipped;
+    run_cliff(0, &plain);
+    run_cliff(CLIFF_CLIP, &clipped);
+    double b_star = pow(CLIFF_TARGET, 1.0 / CLIFF_DEPTH), g;
+    cliff_loss(b_star, &g);
+    double curvature = pow(CLIFF_DEPTH * pow(b_star, CLIFF_DEPTH - 1), 2);
+    nn_say("\n   A cliff: E(b) = (b^%d - %g)^2 / 2 from b = %g, minimum at b* = %.4f, stable rates below\n"
+           "   2 / E''(b*) = %.2g; gradient descent with rate %g\n", CLIFF_DEPTH, CLIFF_TARGET, CLIFF_START, b_star,
+           2 / curvature, CLIFF_LR);
+    nn_say("   unclipped:              first step %.3g, diverged at step %ld\n", plain.first_step,
+           plain.diverged_step);
+    nn_say("   clipped to ||g|| <= %g: first step %.3g, |b - b*| < 1e-6 after %ld steps\n", CLIFF_CLIP,
+           clipped.first_step, clipped.converged_step);
+    nn_claim(plain.diverged_step > 0 && plain.diverged_step <= 3, "cliff-unclipped-diverges",
+             "unclipped, one step from the cliff face moves b by %.3g and the run diverges at step %ld",
+             plain.first_step, plain.diverged_step);
+    nn_claim(!clipped.diverged_step && clipped.converged_step > 0, "cliff-clipped-converges",
+             "clipped to ||g|| <= %g, the same rate reaches |b - b*| < 1e-6 in %ld steps", CLIFF_CLIP,
+             clipped.converged_step);
+
+    if (nn_fig_begin(&fig, CHAPTER, "cliff") != NN_OK)
+        nn_die_last();
+    f = nn_fig_data(&fig, "loss", "b E(b)");
+    for (int k = 0; k <= 400; k++) {
+        double b = 0.9 + 0.35 * k / 400;
+        fprintf(f, "%.8g %.8g\n", b, log_clamp(cliff_loss(b, &g)));
+    }
+    f = nn_fig_data(&fig, "path", "step b E(b) (clipped gradient descent)");
+    for (int t = 0; t < clipped.n_path; t++)
+        fprintf(f, "%d %.8g %.8g\n", t, clipped.path[t], log_clamp(cliff_loss(clipped.path[t], &g)));
+    nn_fig_cmd(&fig, "set title 'A cliff: E(b) = (b^{%d} - %g)^2/2, gradient descent with rate %g from b = %g'",
+               CLIFF_DEPTH, CLIFF_TARGET, CLIFF_LR, CLIFF_START);
+    nn_fig_cmd(&fig, "set xlabel 'weight b'; set ylabel 'E(b) (log scale)'");
+    nn_fig_cmd(&fig, "set logscale y; set format y nn_pow10; set key top left");
+    nn_fig_cmd(&fig, "set xrange [0.9:1.25]; set yrange [1e-12:1e6]");
+    nn_fig_cmd(&fig, "set label 1 \"unclipped: the first step moves b by %.0f,\\nfar out of the frame; "
+                     "the run diverges at step %ld\" at graph 0.42, graph 0.3 left",
+               plain.first_step, plain.diverged_step);
+    nn_fig_cmd(&fig, "set arrow 1 from first %g, graph 0.12 to first %g, graph 0.12 lc rgb '#D55E00' lw 2",
+               CLIFF_START, 0.91);
+    nn_fig_cmd(&fig, "set label 2 'b*' at %g, graph 0.06 left offset 0.5,0", b_star);
+    nn_fig_cmd(&fig, "plot '%s' using 1:2 with lines ls 8 lw 1.5 title 'E(b)', \\", nn_fig_path(&fig, "loss"));
+    nn_fig_cmd(&fig, "     '%s' using 2:3 with linespoints ls 1 pi 10 title 'clipped to ||g|| <= %g: %ld steps to b*', \\",
+               nn_fig_path(&fig, "path"), CLIFF_CLIP, clipped.converged_step);
+    nn_fig_cmd(&fig, "     keyentry with vectors lc rgb '#D55E00' lw 2 title 'unclipped first step (towards b = %.0f)'",
+               CLIFF_START - plain.first_step);
     if (nn_fig_end(&fig) != NN_OK)
         nn_die_last();
 }
@@ -1458,7 +1987,13 @@ static void section_exploding(int max_depth)
  *
  * The run: for raw and standardized diabetes features, find the largest
  * learning rate of the grid 1, 0.3, 0.1, 0.03, ... that does not diverge
- * (the library reports the divergences), and train with it. */
+ * (the library reports the divergences), and train with it.  Beside it the
+ * run prints what decides that rate: lambda_max, 2 / lambda_max, lambda_min
+ * and the condition number lambda_max / lambda_min of H for both, and it
+ * checks two claims: in both cases the largest stable rate of the grid sits
+ * just below 2 / lambda_max (the grid's next rate is above it), and
+ * standardizing cuts the condition number by more than a factor 1000 and
+ * ends lower. */
 static double best_stable_run(const regression_data *r, int epochs, uint64_t seed, double *loss, double *lr_found,
                               int *tried)
 {
@@ -1610,6 +2145,26 @@ static void section_normalization(const nn_dataset *diabetes, const nn_dataset *
            tried_raw, epochs_regression, final_raw);
     nn_say("   standardized features: largest stable lr %-8g (%d rates tried), E after %d epochs %.4f\n", lr_std,
            tried_std, epochs_regression, final_std);
+    /* The eigenvalues behind it: the grid's largest stable rate should sit
+     * just below 2 / lambda_max, and the grid's next rate above it. */
+    hessian_summary h_raw = summarize_hessian(&raw), h_std = summarize_hessian(&standard);
+    nn_say("   Hessian (2/m) X^T X:   %12s %12s %12s %12s\n", "lambda_max", "2/lambda_max", "lambda_min", "condition");
+    nn_say("   raw features:          %12.4g %12.4g %12.4g %12.3g\n", h_raw.lambda_max, h_raw.stable_below,
+           h_raw.lambda_min, h_raw.condition);
+    nn_say("   standardized features: %12.4g %12.4g %12.4g %12.3g\n", h_std.lambda_max, h_std.stable_below,
+           h_std.lambda_min, h_std.condition);
+    /* the grid steps down by 1/0.3 and 0.3/0.1 alternately: the next larger
+     * rate is lr / 0.3 after a 0.3, and lr * 10/3 after a power of ten */
+    double next_raw = fabs(lr_raw / pow(10, floor(log10(lr_raw) + 1e-9)) - 1) < 1e-6 ? lr_raw * 3 : lr_raw / 0.3;
+    double next_std = fabs(lr_std / pow(10, floor(log10(lr_std) + 1e-9)) - 1) < 1e-6 ? lr_std * 3 : lr_std / 0.3;
+    nn_claim(lr_raw < h_raw.stable_below && h_raw.stable_below < next_raw && lr_std < h_std.stable_below &&
+             h_std.stable_below < next_std, "stable-rate-is-2-over-lambda-max",
+             "the largest stable rate of the grid sits just below 2 / lambda_max, raw (%g < %.3g < %g) and "
+             "standardized (%g < %.3g < %g)", lr_raw, h_raw.stable_below, next_raw, lr_std, h_std.stable_below,
+             next_std);
+    nn_claim(h_std.condition * 1000 < h_raw.condition && final_std < final_raw, "standardizing-conditions",
+             "standardizing cuts the condition number from %.3g to %.3g, and the loss after %d epochs from %.4f "
+             "to %.4f", h_raw.condition, h_std.condition, epochs_regression, final_raw, final_std);
     nn_fig fig;
     if (nn_fig_begin(&fig, CHAPTER, "feature-normalization") != NN_OK)
         nn_die_last();
@@ -1655,6 +2210,11 @@ static void section_normalization(const nn_dataset *diabetes, const nn_dataset *
                100 * res[bn].test_accuracy, bn ? " (running statistics)" : "");
         mlp_free(&net);
     }
+    nn_claim(res[1].loss[epochs_bn] < 0.5 * res[0].loss[epochs_bn] && res[1].test_accuracy > res[0].test_accuracy + 0.2,
+             "batchnorm-trains-deep-sigmoid",
+             "after %d epochs the sigmoid network with batch norm has loss %.4f and test accuracy %.1f%%, without "
+             "%.4f and %.1f%%", epochs_bn, res[1].loss[epochs_bn], 100 * res[1].test_accuracy, res[0].loss[epochs_bn],
+             100 * res[0].test_accuracy);
     if (nn_fig_begin(&fig, CHAPTER, "batchnorm") != NN_OK)
         nn_die_last();
     f = nn_fig_data(&fig, NULL, "epoch without with_batchnorm");
@@ -1743,7 +2303,7 @@ int main(int argc, char **argv)
     if (wanted(only, "init"))
         section_initialization(&train, &test, full ? 10 : 8, common.seed);
     if (wanted(only, "gradients"))
-        section_exploding(full ? 60 : 30);
+        section_exploding(full ? 300 : 150);
     if (wanted(only, "normalization"))
         section_normalization(&diabetes, &train, &test, regression_epochs, full ? 60 : epochs, common.seed);
     nn_dataset_free(&train);

@@ -392,7 +392,7 @@ static void test_experiments(void)
     mlp net;
     mlp_init(&net, 2, n, NN_RELU, HEAD_SIGMOID, 64);
     mlp_randomize(&net, 2, &rng);
-    train_config cfg = {0.1, 30, 10, "gauss", 0};
+    train_config cfg = {0.1, 30, 10, "gauss", 0, 0, NULL, NULL};
     epoch_record records[30];
     int status = mlp_train(&net, &train, &test, &cfg, &rng, records);
     nn_ok(status == NN_OK && records[29].test_accuracy >= 0.95 &&
@@ -400,7 +400,7 @@ static void test_experiments(void)
           "mini-batch SGD learns the gauss set: loss %.3f -> %.3f, test accuracy %.2f",
           records[0].train_loss, records[29].train_loss, records[29].test_accuracy);
     mlp_randomize(&net, 2, &rng);
-    train_config wild = {1e6, 5, 10, "gauss", 0};
+    train_config wild = {1e6, 5, 10, "gauss", 0, 0, NULL, NULL};
     status = mlp_train(&net, &train, &test, &wild, &rng, NULL);
     nn_ok(status == NN_ERR, "a learning rate of 1e6 is reported as an error");
     nn_contains(nn_last_error(), "diverged at step", "the message names the step of divergence");

@@ -54,6 +54,8 @@ static void heatmap(void)
     nn_fig_cmd(&fig, "set autoscale fix");
     nn_fig_cmd(&fig, "set yrange [] reverse");
     nn_fig_cmd(&fig, "set size ratio -1");
+    /* a label with bars, which LaTeX's default encoding would turn into dashes */
+    nn_fig_cmd(&fig, "set cblabel '|m| (at most max |m|)'");
     nn_fig_cmd(&fig, "plot '%s' matrix with image notitle", nn_fig_path(&fig, NULL));
     if (nn_fig_end(&fig) != NN_OK)
         nn_die_last();

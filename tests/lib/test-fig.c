@@ -87,7 +87,7 @@ int main(void)
     nn_contains(text, "plot 'plots/99-figtest/weights.dat' matrix with image, "
                       "'plots/99-figtest/weights-bias.dat' using 1:2\n",
                 "one command names two data files (paths stay valid together)");
-    nn_contains(text, "load 'plots/nnlab.gp'\nset output 'plots/99-figtest/weights.'.nn_ext\n",
+    nn_contains(text, "load 'plots/nnlab.gp'\nnn_dir = 'plots/99-figtest'; nn_name = 'weights'\n@nn_output\n",
                 "the script loads the style, then names its output");
     snprintf(path, sizeof path, "%s/plots/nnlab.gp", work);
     nn_ok(access(path, R_OK) == 0, "the style is copied into OUT/plots/");
