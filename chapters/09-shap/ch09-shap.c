@@ -56,21 +56,9 @@
 #define MAX_FEATURES 64
 
 /* Every sentence of this chapter that states a result of its own run is
- * printed as a claim line, "claim ID: PASS|FAIL sentence", with the numbers
- * of this run; the run test checks that every claim passes for seeds 1-3. */
-static int claims_failed;
-
-static void claim(int holds, const char *id, const char *fmt, ...) NN_PRINTF(3, 4);
-static void claim(int holds, const char *id, const char *fmt, ...)
-{
-    char sentence[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sentence, sizeof sentence, fmt, ap);
-    va_end(ap);
-    nn_say("claim %s: %s %s\n", id, holds ? "PASS" : "FAIL", sentence);
-    claims_failed += !holds;
-}
+ * printed as a claim (lib/nn_claim.h): "claim ID: PASS|FAIL sentence", with
+ * the numbers of this run; the run test checks that every claim passes for
+ * seeds 1, 2 and 3. */
 
 /* ======================================================================
  * Section 1. The networks
@@ -730,14 +718,14 @@ static void section_income(const train_options *o, uint64_t seed, double *phi_re
         worst = fmax(worst, fabs(v[S] - truth[S]));
         nn_say("   f = %d %-16s %14.2f %18.2f\n", popcount64(S), name, v[S], truth[S]);
     }
-    claim(worst < 0.1, "income-models-learn-cell-means",
-          "each of the 8 retrained networks predicts for x0 the mean income of the people sharing x0's values "
-          "of its features, within %.2fk$ (under 0.1k$)",
-          worst);
-    claim(fabs(truth[1] - truth[0] + 10) < 1e-9 && fabs(truth[0] - 50) < 1e-9, "income-deck-numbers",
-          "as in the deck, Predict_{}(x0) = %.0fk$, Predict_{Age}(x0) = %.0fk$, MC_Age,{Age}(x0) = %.0fk$ "
-          "(cell means); the networks give %.2f, %.2f, %.2f",
-          truth[0], truth[1], truth[1] - truth[0], v[0], v[1], v[1] - v[0]);
+    nn_claim(worst < 0.1, "income-models-learn-cell-means",
+             "each of the 8 retrained networks predicts for x0 the mean income of the people sharing x0's values "
+             "of its features, within %.2fk$ (under 0.1k$)",
+             worst);
+    nn_claim(fabs(truth[1] - truth[0] + 10) < 1e-9 && fabs(truth[0] - 50) < 1e-9, "income-deck-numbers",
+             "as in the deck, Predict_{}(x0) = %.0fk$, Predict_{Age}(x0) = %.0fk$, MC_Age,{Age}(x0) = %.0fk$ "
+             "(cell means); the networks give %.2f, %.2f, %.2f",
+             truth[0], truth[1], truth[1] - truth[0], v[0], v[1], v[1] - v[0]);
 
     double weight_sum = 0;
     nn_say("   Shapley weights for M = 3:");
@@ -747,10 +735,10 @@ static void section_income(const train_options *o, uint64_t seed, double *phi_re
         nn_say("  |S| = %d: %.4f%s", s, shapley_weight(s, 3), coalitions == 2 ? " (x2)" : "");
     }
     nn_say("\n");
-    claim(fabs(shapley_weight(0, 3) - 1.0 / 3) < 1e-15 && fabs(shapley_weight(1, 3) - 1.0 / 6) < 1e-15 &&
-              fabs(weight_sum - 1) < 1e-15,
-          "income-weights", "the weights of Age's four coalitions are 1/3, 1/6, 1/6, 1/3 and sum to %.15g",
-          weight_sum);
+    nn_claim(fabs(shapley_weight(0, 3) - 1.0 / 3) < 1e-15 && fabs(shapley_weight(1, 3) - 1.0 / 6) < 1e-15 &&
+                 fabs(weight_sum - 1) < 1e-15,
+             "income-weights", "the weights of Age's four coalitions are 1/3, 1/6, 1/6, 1/3 and sum to %.15g",
+             weight_sum);
 
     /* Every marginal contribution of every feature, as in the deck. */
     double phi_truth[3];
@@ -769,14 +757,14 @@ static void section_income(const train_options *o, uint64_t seed, double *phi_re
                phi_truth[i]);
     }
     double sum = phi_retrained[0] + phi_retrained[1] + phi_retrained[2];
-    claim(fabs(sum - (v[7] - v[0])) < 1e-9 * fmax(1, fabs(v[7])), "income-efficiency",
-          "the three SHAP values sum to %.4fk$, the full model's prediction minus the empty model's "
-          "(%.4f - %.4f)",
-          sum, v[7], v[0]);
-    claim(fabs(phi_truth[0] + 29.0 / 3) < 1e-9 && fabs(phi_retrained[0] - phi_truth[0]) < 0.1, "income-age",
-          "by hand, SHAP_Age(x0) = 1/3 (-10) + 1/6 (-10.5) + 1/6 (-9.5) + 1/3 (-9) = %.3fk$; the retrained "
-          "networks give %.3f",
-          phi_truth[0], phi_retrained[0]);
+    nn_claim(fabs(sum - (v[7] - v[0])) < 1e-9 * fmax(1, fabs(v[7])), "income-efficiency",
+             "the three SHAP values sum to %.4fk$, the full model's prediction minus the empty model's "
+             "(%.4f - %.4f)",
+             sum, v[7], v[0]);
+    nn_claim(fabs(phi_truth[0] + 29.0 / 3) < 1e-9 && fabs(phi_retrained[0] - phi_truth[0]) < 0.1, "income-age",
+             "by hand, SHAP_Age(x0) = 1/3 (-10) + 1/6 (-10.5) + 1/6 (-9.5) + 1/3 (-9) = %.3fk$; the retrained "
+             "networks give %.3f",
+             phi_truth[0], phi_retrained[0]);
 
     if (mlp_train(full_model, income->x, income->t, income->n, 3, 0, o, seed + 7) != NN_OK)
         nn_die_last();
@@ -1022,10 +1010,10 @@ static void section_retrain_vs_fill(const train_options *o, uint64_t seed, const
     double worst_balanced = 0;
     for (int i = 0; i < 3; i++)
         worst_balanced = fmax(worst_balanced, fabs(fill[i] - phi_retrained_balanced[i]));
-    claim(worst_balanced < 0.1, "income-independent-agree",
-          "with independent features, filling in the one network and retraining 8 agree within %.2fk$ "
-          "(under 0.1k$) for every feature",
-          worst_balanced);
+    nn_claim(worst_balanced < 0.1, "income-independent-agree",
+             "with independent features, filling in the one network and retraining 8 agree within %.2fk$ "
+             "(under 0.1k$) for every feature",
+             worst_balanced);
 
     table_set corr;
     nn_rng rng = nn_rng_new(seed + 100);
@@ -1047,13 +1035,13 @@ static void section_retrain_vs_fill(const train_options *o, uint64_t seed, const
            retrained[0], retrained[1], retrained[2], retrain_truth[0], retrain_truth[1], retrain_truth[2]);
     nn_say("   %-40s %+8.3f %+8.3f %+8.3f   %+.3f %+.3f %+.3f\n", "no gender effect, men engineers: filled in",
            fill_corr[0], fill_corr[1], fill_corr[2], fill_corr_truth[0], fill_corr_truth[1], fill_corr_truth[2]);
-    claim(fabs(retrain_truth[1] + 2.5) < 1e-9 && fabs(fill_corr_truth[1]) < 1e-9 &&
-              fabs(retrained[1] - retrain_truth[1]) < 0.1 && fabs(fill_corr[1]) < 0.1,
-          "income-correlated-differ",
-          "when income ignores gender but men are mostly engineers, retraining gives Gender %.2fk$ "
-          "(-2.5 by hand) and filling in %.2fk$ (0 by hand): the retrained models use gender as a stand-in "
-          "for the job",
-          retrained[1], fill_corr[1]);
+    nn_claim(fabs(retrain_truth[1] + 2.5) < 1e-9 && fabs(fill_corr_truth[1]) < 1e-9 &&
+                 fabs(retrained[1] - retrain_truth[1]) < 0.1 && fabs(fill_corr[1]) < 0.1,
+             "income-correlated-differ",
+             "when income ignores gender but men are mostly engineers, retraining gives Gender %.2fk$ "
+             "(-2.5 by hand) and filling in %.2fk$ (0 by hand): the retrained models use gender as a stand-in "
+             "for the job",
+             retrained[1], fill_corr[1]);
     mlp_free(&full);
     set_free(&corr);
 }
@@ -1104,8 +1092,8 @@ static void section_fixed_model(regression_setup *rs, uint64_t seed)
         nn_say("   %-6s x = %9.4g   phi = %+8.3f\n", rs->train.names[i], x[i], phi[i]);
     }
     nn_say("   %lld model evaluations (2^%d coalitions x %d background rows)\n", v.evaluations, M, rs->nb);
-    claim(fabs(sum - fx) < 1e-4 * fmax(1, fabs(fx)), "additivity",
-          "additivity: the base value plus the %d SHAP values is %.4f, the prediction f(x) = %.4f", M, sum, fx);
+    nn_claim(fabs(sum - fx) < 1e-4 * fmax(1, fabs(fx)), "additivity",
+             "additivity: the base value plus the %d SHAP values is %.4f, the prediction f(x) = %.4f", M, sum, fx);
     const char *names[MAX_FEATURES];
     for (int i = 0; i < M; i++)
         names[i] = rs->train.names[i];
@@ -1125,19 +1113,19 @@ static void section_fixed_model(regression_setup *rs, uint64_t seed)
         scale = fmax(scale, fabs(closed[i]));
     }
     value_free(&v);
-    claim(worst < 1e-4 * scale, "linear-closed-form",
-          "for the least-squares linear model, enumeration gives w_i (x_i - E x_i) to within %.2g (largest "
-          "value %.3g)",
-          worst, scale);
+    nn_claim(worst < 1e-4 * scale, "linear-closed-form",
+             "for the least-squares linear model, enumeration gives w_i (x_i - E x_i) to within %.2g (largest "
+             "value %.3g)",
+             worst, scale);
 
     double violations[5];
     axioms_demo(violations, seed);
-    claim(violations[0] < 1e-6 && violations[1] == 0 && violations[2] < 1e-5 && violations[3] < 1e-5 &&
-              violations[4] < 1e-5,
-          "axioms",
-          "on the constructed models: symmetry |phi_0 - phi_1| = %.1g, dummy |phi_3| = %.1g, linearity "
-          "%.1g and %.1g, efficiency %.1g",
-          violations[0], violations[1], violations[2], violations[3], violations[4]);
+    nn_claim(violations[0] < 1e-6 && violations[1] == 0 && violations[2] < 1e-5 && violations[3] < 1e-5 &&
+                 violations[4] < 1e-5,
+             "axioms",
+             "on the constructed models: symmetry |phi_0 - phi_1| = %.1g, dummy |phi_3| = %.1g, linearity "
+             "%.1g and %.1g, efficiency %.1g",
+             violations[0], violations[1], violations[2], violations[3], violations[4]);
 }
 
 /* ======================================================================
@@ -1234,17 +1222,17 @@ static void section_synthetic(const train_options *o, uint64_t seed, int n_expla
     for (int j = 0; j < SYN_D; j++)
         nn_say("   %-12s %14.4f %14.4f\n", synthetic_names[j], mean_abs[j], mean_abs_t[j]);
     double rel = sqrt(err2 / truth2);
-    claim(rel < 0.12, "synthetic-recovers-truth",
-          "the network's SHAP values of %d test rows are within %.1f%% (RMS, relative) of the true "
-          "function's values",
-          n, 100 * rel);
+    nn_claim(rel < 0.12, "synthetic-recovers-truth",
+             "the network's SHAP values of %d test rows are within %.1f%% (RMS, relative) of the true "
+             "function's values",
+             n, 100 * rel);
     double smallest_active = mean_abs[0];
     for (int j = 1; j < 5; j++)
         smallest_active = fmin(smallest_active, mean_abs[j]);
-    claim(mean_abs[5] < 0.25 * smallest_active, "synthetic-dummy",
-          "the unused feature x5 gets mean |phi| %.4f, under a quarter of the smallest of the used features "
-          "(%.4f)",
-          mean_abs[5], smallest_active);
+    nn_claim(mean_abs[5] < 0.25 * smallest_active, "synthetic-dummy",
+             "the unused feature x5 gets mean |phi| %.4f, under a quarter of the smallest of the used features "
+             "(%.4f)",
+             mean_abs[5], smallest_active);
     int order[SYN_D];
     for (int j = 0; j < SYN_D; j++)
         order[j] = j;
@@ -1470,26 +1458,26 @@ static void section_estimator_error(regression_setup *rs, uint64_t seed, int qui
     if (singular)
         nn_say("   (KernelSHAP's least-squares system was singular in %d runs: too few distinct coalitions)\n",
                singular);
-    claim(all_converge, "estimators-converge",
-          "from %d to %d coalitions the errors fall from %.3f, %.3f, %.3f to %.4f, %.4f, %.4f (permutation, "
-          "antithetic, KernelSHAP): each under an eighth of where it started",
-          budgets[0], budgets[last], err[0][0], err[1][0], err[2][0], err[0][last], err[1][last], err[2][last]);
+    nn_claim(all_converge, "estimators-converge",
+             "from %d to %d coalitions the errors fall from %.3f, %.3f, %.3f to %.4f, %.4f, %.4f (permutation, "
+             "antithetic, KernelSHAP): each under an eighth of where it started",
+             budgets[0], budgets[last], err[0][0], err[1][0], err[2][0], err[0][last], err[1][last], err[2][last]);
     /* Antithetic pairs against plain orders: the geometric mean of the error
      * ratio over the budgets from 128 coalitions on. */
     double log_ratio = 0;
     for (int b = 2; b < N_BUDGETS; b++)
         log_ratio += log(err[1][b] / err[0][b]) / (N_BUDGETS - 2);
-    claim(exp(log_ratio) < 1, "antithetic-helps",
-          "antithetic pairs make permutation sampling more accurate: from %d coalitions on, their error is "
-          "on average %.0f%% of plain sampling's",
-          budgets[2], 100 * exp(log_ratio));
+    nn_claim(exp(log_ratio) < 1, "antithetic-helps",
+             "antithetic pairs make permutation sampling more accurate: from %d coalitions on, their error is "
+             "on average %.0f%% of plain sampling's",
+             budgets[2], 100 * exp(log_ratio));
     /* The budget that buys exact enumeration: 2^M coalitions. */
     for (int b = 0; b < N_BUDGETS; b++)
         if (budgets[b] == 1 << M)
-            claim(err[0][b] > 0.01 && err[1][b] > 0.01 && err[2][b] > 0.01, "exact-is-cheaper",
-                  "at the cost of exact enumeration (%d coalitions) the estimators still err by %.1f%%, %.1f%% "
-                  "and %.1f%%: with %d features, enumerate",
-                  budgets[b], 100 * err[0][b], 100 * err[1][b], 100 * err[2][b], M);
+            nn_claim(err[0][b] > 0.01 && err[1][b] > 0.01 && err[2][b] > 0.01, "exact-is-cheaper",
+                     "at the cost of exact enumeration (%d coalitions) the estimators still err by %.1f%%, %.1f%% "
+                     "and %.1f%%: with %d features, enumerate",
+                     budgets[b], 100 * err[0][b], 100 * err[1][b], 100 * err[2][b], M);
     figure_estimator_error(evals, err, N_BUDGETS, (long long)(1 << M) * nb);
     value_free(&v);
 }
@@ -1581,19 +1569,19 @@ static void section_cancer(const train_options *o, uint64_t seed, const char *me
         sum_k += main_phi[j];
         sum_prob += phi_prob[j];
     }
-    claim(fabs(sum_k - ends[1]) < 1e-4 && fabs(sum_prob - prob_ends[1]) < 1e-5, "cancer-additive",
-          "in log-odds the values add to %.4f = f(x) = %.4f; in probability to %.4f = sigmoid(f(x)) = %.4f",
-          sum_k, ends[1], sum_prob, prob_ends[1]);
-    claim(prob_ends[0] < nn_sigmoid(ends[0]) - 0.1, "cancer-base-values",
-          "the probability's base value E sigmoid(f(X)) = %.4f lies more than 0.1 below sigmoid(E f(X)) = %.4f",
-          prob_ends[0],
-          nn_sigmoid(ends[0]));
+    nn_claim(fabs(sum_k - ends[1]) < 1e-4 && fabs(sum_prob - prob_ends[1]) < 1e-5, "cancer-additive",
+             "in log-odds the values add to %.4f = f(x) = %.4f; in probability to %.4f = sigmoid(f(x)) = %.4f",
+             sum_k, ends[1], sum_prob, prob_ends[1]);
+    nn_claim(prob_ends[0] < nn_sigmoid(ends[0]) - 0.1, "cancer-base-values",
+             "the probability's base value E sigmoid(f(X)) = %.4f lies more than 0.1 below sigmoid(E f(X)) = %.4f",
+             prob_ends[0],
+             nn_sigmoid(ends[0]));
     if (run_kernel && run_perm) {
         double rel = relative_rmse(phi_p, phi_k, M);
-        claim(rel < 0.1, "cancer-estimators-agree",
-              "KernelSHAP and antithetic permutation sampling, each with about %d coalitions, agree within "
-              "%.1f%% (relative RMS) on the 30 values",
-              budget, 100 * rel);
+        nn_claim(rel < 0.1, "cancer-estimators-agree",
+                 "KernelSHAP and antithetic permutation sampling, each with about %d coalitions, agree within "
+                 "%.1f%% (relative RMS) on the 30 values",
+                 budget, 100 * rel);
     }
     free(logits);
     mlp_free(&net);
@@ -1818,9 +1806,9 @@ static void section_importance(regression_setup *rs, const train_options *o, uin
     permutation_importance(mean2, std2, raw2, &f2, test2.x, test2.t, n, d + 1, repeats, NULL, &rng);
     nn_say("   with a copy %s' of %s as an extra column: %s %.4f, %s' %.4f (alone: %.4f)\n", rs->train.names[top],
            rs->train.names[top], rs->train.names[top], mean2[top], rs->train.names[top], mean2[d], mean[top]);
-    claim(mean2[top] < mean[top] && mean2[d] < mean[top], "duplicate-splits-importance",
-          "a duplicated %s splits its importance: %.4f and %.4f, each below the %.4f it has alone",
-          rs->train.names[top], mean2[top], mean2[d], mean[top]);
+    nn_claim(mean2[top] < mean[top] && mean2[d] < mean[top], "duplicate-splits-importance",
+             "a duplicated %s splits its importance: %.4f and %.4f, each below the %.4f it has alone",
+             rs->train.names[top], mean2[top], mean2[d], mean[top]);
     mlp_free(&net2);
     set_free(&train2);
     set_free(&test2);
@@ -1851,10 +1839,10 @@ static void section_importance(regression_setup *rs, const train_options *o, uin
             tree_top = j;
     nn_say("   fidelity (R^2 of tree vs network on the test rows) %.3f; tree vs the true target %.3f\n", fidelity,
            tree_r2);
-    claim(fidelity > 0.5 && (tree_top == order[0] || tree_top == order[1]), "surrogate-tree",
-          "the depth-3 surrogate tree reproduces the network's test predictions with R^2 %.3f, and the feature "
-          "its splits rely on most, %s, is one of the two that permutation importance ranks highest",
-          fidelity, rs->train.names[tree_top]);
+    nn_claim(fidelity > 0.5 && (tree_top == order[0] || tree_top == order[1]), "surrogate-tree",
+             "the depth-3 surrogate tree reproduces the network's test predictions with R^2 %.3f, and the feature "
+             "its splits rely on most, %s, is one of the two that permutation importance ranks highest",
+             fidelity, rs->train.names[tree_top]);
     free(pred);
     free(pred_test);
     free(tree_test);
@@ -2000,12 +1988,12 @@ static void section_predictions(regression_setup *rs, const train_options *o, ui
     }
     double rise = pd[G - 1] - pd[0], band_rise = lo[G - 1] - hi[0];
     if (j == 2 && strcmp(rs->train.names[j], "bmi") == 0)
-        claim(rise > 0 && band_rise > 0, "pd-bmi-rises",
-              "the partial dependence on bmi rises by %.1f across the grid, and even the band's lowest curve "
-              "at the top of the grid lies above its highest at the bottom (by %.1f)",
-              rise, band_rise);
-    claim(inside >= G - 2, "pd-inside-band",
-          "the full-data partial dependence lies inside the bootstrap band at %d of %d grid points", inside, G);
+        nn_claim(rise > 0 && band_rise > 0, "pd-bmi-rises",
+                 "the partial dependence on bmi rises by %.1f across the grid, and even the band's lowest curve "
+                 "at the top of the grid lies above its highest at the bottom (by %.1f)",
+                 rise, band_rise);
+    nn_claim(inside >= G - 2, "pd-inside-band",
+             "the full-data partial dependence lies inside the bootstrap band at %d of %d grid points", inside, G);
     figure_ice(grid, G, ice, n < N_ICE ? n : N_ICE, pd, at_means, lo, hi, rs->train.names[j], n_boot);
 
     double *map = nn_doubles((size_t)G * G);
@@ -2475,7 +2463,6 @@ int main(int argc, char **argv)
     section_importance(&rs, &o.train, o.common.seed, o.repeats);
     section_predictions(&rs, &o.train, o.common.seed, o.feature, o.feature2, o.bootstrap);
 
-    nn_say("\n%d claims failed\n", claims_failed);
     nn_say("Figures written under %s/plots/%s/ (%.1f s)\n", o.common.out_dir, CHAPTER, nn_seconds() - start);
     mlp_free(&income_full);
     set_free(&income);
