@@ -2220,7 +2220,7 @@ static void figure_bars(const double *mean_net, const double *mean_truth, int M,
     for (int k = 0; k < M; k++)
         fprintf(f, "%d %.6g %.6g\n", M - k, mean_net[order[k]], mean_truth[order[k]]);
     nn_fig_cmd(&fig, "set title 'Mean |SHAP value| per feature: the network and the true function'");
-    nn_fig_cmd(&fig, "set xlabel 'mean |phi_j| over the test rows' noenhanced\nset xrange [0:*]\nset yrange [0.4:%d.6]",
+    nn_fig_cmd(&fig, "set xlabel 'mean |SHAP value| over the test rows'\nset xrange [0:*]\nset yrange [0.4:%d.6]",
                M);
     fig_feature_tics(&fig, names, order, M);
     nn_fig_cmd(&fig, "set style fill solid 0.85 noborder\nset key bottom right");
@@ -2266,8 +2266,9 @@ static void figure_importance(const double *mean, const double *std, int d, cons
     FILE *f = nn_fig_data(&fig, NULL, "row mean_drop_in_R2 std");
     for (int k = 0; k < d; k++)
         fprintf(f, "%d %.6g %.6g\n", d - k, mean[order[k]], std[order[k]]);
-    nn_fig_cmd(&fig, "set title 'Permutation importance: drop in test R^2 when a column is shuffled (mean, +-1 std)'");
-    nn_fig_cmd(&fig, "set xlabel 'drop in R^2'\nunset key\nset yrange [0.4:%d.6]", d);
+    nn_fig_cmd(&fig, "nn_r2 = (nn_format eq 'tex' || nn_format eq 'texinc') ? '$R^2$' : 'R^2'");
+    nn_fig_cmd(&fig, "set title 'Permutation importance: drop in test '.nn_r2.' when a column is shuffled (mean, +-1 std)'");
+    nn_fig_cmd(&fig, "set xlabel 'drop in '.nn_r2\nunset key\nset yrange [0.4:%d.6]", d);
     fig_feature_tics(&fig, names, order, d);
     nn_fig_cmd(&fig, "set style fill solid 0.85 noborder");
     nn_fig_cmd(&fig, "set arrow from 0, graph 0 to 0, graph 1 nohead lc rgb '#444444'");
@@ -2298,7 +2299,7 @@ static void figure_ice(const double *grid, int G, const double *ice, int n_ice, 
     nn_fig_cmd(&fig, "set xlabel \"%s\" noenhanced\nset ylabel 'predicted disease progression'\nset key top left", name);
     nn_fig_cmd(&fig, "set style fill transparent solid 0.3 noborder");
     nn_fig_cmd(&fig, "plot '%s' using 1:2 with lines lc rgb '#CCCCCC' lw 0.8 title 'ICE (one test row each)', "
-                     "'%s' using 1:4:5 with filledcurves lc rgb '#0072B2' title '95%% bootstrap band of PD', "
+                     "'%s' using 1:4:5 with filledcurves lc rgb '#0072B2' title 'bootstrap band of PD (2.5 to 97.5 percentiles)', "
                      "'' using 1:2 with lines ls 1 lw 3 title 'partial dependence (mean of ICE)', "
                      "'' using 1:3 with lines ls 2 dt 2 title 'others at their means'",
                nn_fig_path(&fig, "ice"), nn_fig_path(&fig, "pd"));
