@@ -2398,8 +2398,8 @@ int main(int argc, char **argv)
     nn_option opts[] = {
         NN_OPT_STRING("csv", "FILE", "explain a network trained on this numeric CSV (target in the last column) "
                       "instead of diabetes", &o.csv),
-        NN_OPT_INT("feature", "J", "the predictor of section 7's curves (default 2, bmi)", &o.feature, 0, 1000000),
-        NN_OPT_INT("feature2", "K", "the second predictor of the two-predictor map (default 8, s5)", &o.feature2, 0,
+        NN_OPT_INT("feature", "J", "the predictor of section 7's curves (2 is diabetes' bmi)", &o.feature, 0, 1000000),
+        NN_OPT_INT("feature2", "K", "the second predictor of the two-predictor map (8 is diabetes' s5)", &o.feature2, 0,
                    1000000),
         NN_OPT_CHOICE("method", "NAME", "estimator for the 30-feature breast cancer model: both, kernel, "
                       "permutation (exact is refused: 2^30 coalitions)", &o.method, methods),
@@ -2411,7 +2411,8 @@ int main(int argc, char **argv)
         NN_OPT_INT("epochs", "N", "training epochs of the regression networks (diabetes or --csv)", &o.train.epochs, 1,
                    100000),
         NN_OPT_INT("hidden", "H", "hidden units of the regression networks", &o.train.hidden, 1, 4096),
-        NN_OPT_DOUBLE("lr", "RATE", "Adam learning rate", &o.train.lr, 1e-9, 1e3),
+        NN_OPT_DOUBLE("lr", "RATE", "Adam learning rate of the diabetes (or --csv), synthetic and cancer networks",
+                      &o.train.lr, 1e-9, 1e3),
         NN_OPT_FLAG("quick", "a fast run for trying options and for the tests: small budgets, few epochs "
                     "(its claims are not expected to hold)", &o.quick),
         NN_OPT_STRING("export", "FILE", "write the regression network and its test rows (for the sklearn test)",
