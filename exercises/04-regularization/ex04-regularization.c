@@ -65,24 +65,29 @@ void ex_dropout_backward(double *d_in, const double *d_out, const double *mask, 
     (void)n;
 }
 
-/* ---- Exercise 4.3: early stopping with patience ---------------------------------
+/* ---- Exercise 4.3: early stopping with a minimum improvement -----------------
  * "Stop training when validation error stops decreasing" (deck 004).  The
- * validation loss is noisy, so wait: keep the best loss seen so far and
- * count the epochs since it improved; an epoch improves only with a loss
- * strictly below the best.  When the count reaches `patience`, stop after
- * that epoch.
+ * chapter's early stopper counts an epoch as an improvement whenever its loss
+ * is below the best so far, however slightly; on a long flat tail, noise
+ * then keeps resetting the count.  Keras's EarlyStopping has min_delta for
+ * this: an epoch improves only when its loss is below best - min_delta (by
+ * MORE than min_delta); only then does it become the new best and reset the
+ * count.  A smaller loss that does not beat best - min_delta is not a new
+ * best.  When the count reaches `patience`, stop after that epoch.
  *
- * Example, patience 2:  losses 5 4 4.5 4.2 3 ...  -> best epoch 1, stop
- * after epoch 3 (epochs 2 and 3 did not beat 4).
+ * Example, patience 2, min_delta 0.1:  losses 5 4 3.95 3.92 3.5 ...  -> best
+ * epoch 1, stop after epoch 3 (3.95 and 3.92 are below 4 but not below 3.9).
  *
  * Return the best epoch; set *stopped_epoch to the last epoch run. */
-int ex_early_stopping(const double *val_loss, int n_epochs, int patience, int *stopped_epoch)
+int ex_early_stopping(const double *val_loss, int n_epochs, int patience, double min_delta,
+                      int *stopped_epoch)
 {
     /* TODO(4.3): write your code here (read the comment above), then delete the NN_TODO line. */
     NN_TODO("4.3");
     (void)val_loss;
     (void)n_epochs;
     (void)patience;
+    (void)min_delta;
     (void)stopped_epoch;
     return 0;
 }

@@ -21,12 +21,14 @@ void ex_inverted_dropout_forward(double *out, double *mask, const double *in, co
 /* Backward: ADD mask[i] d_out[i] to d_in[i]. */
 void ex_dropout_backward(double *d_in, const double *d_out, const double *mask, size_t n);
 
-/* Exercise 4.3: early stopping with patience.  val_loss[e] is the
- * validation loss after epoch e (e = 0 .. n_epochs-1).  Training stops after
- * the first epoch that completes `patience` epochs in a row without a new
- * best (a strictly smaller loss than every earlier one).  Returns the best
- * epoch among those run; *stopped_epoch receives the last epoch run
- * (n_epochs - 1 when patience never runs out).  n_epochs >= 1, patience >= 1. */
-int ex_early_stopping(const double *val_loss, int n_epochs, int patience, int *stopped_epoch);
+/* Exercise 4.3: early stopping with a minimum improvement.  val_loss[e] is
+ * the validation loss after epoch e (e = 0 .. n_epochs-1).  Epoch e is a new
+ * best when val_loss[e] < val_loss[best] - min_delta (epoch 0 is the first
+ * best).  Training stops after the first epoch that completes `patience`
+ * epochs in a row without a new best.  Returns the best epoch among those
+ * run; *stopped_epoch receives the last epoch run (n_epochs - 1 when
+ * patience never runs out).  n_epochs >= 1, patience >= 1, min_delta >= 0. */
+int ex_early_stopping(const double *val_loss, int n_epochs, int patience, double min_delta,
+                      int *stopped_epoch);
 
 #endif

@@ -14,32 +14,40 @@
 
 /* ---- 1.1: truth tables --------------------------------------------------------- */
 
+/* The unit's raw values (w0, w1, b) go to the checker, which runs this
+ * predicate on them: the truth table is computed by kit code. */
+typedef struct {
+    const int *truth;
+    const char *name;
+} gate_ctx;
+
+static int computes_gate(const double *v, size_t n, const void *context, char *why, size_t len)
+{
+    static const double inputs[4][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
+    const gate_ctx *g = context;
+    (void)n;
+    for (int i = 0; i < 4; i++) {
+        double z = v[0] * inputs[i][0] + v[1] * inputs[i][1] + v[2];
+        int out = z > 0;
+        if (out != g->truth[i]) {
+            snprintf(why, len,
+                     "%s(%g, %g): expected %d, got %d\n"
+                     "your unit: w = (%g, %g), b = %g, so z = w.x + b = %g and the output is [z > 0] = %d",
+                     g->name, inputs[i][0], inputs[i][1], g->truth[i], out, v[0], v[1], v[2], z, out);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static void check_gate(void (*unit)(double[2], double *), const int truth[4], const char *name,
                        const char *case_name)
 {
-    static const double inputs[4][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
     double w[2] = {0, 0}, b = 0;
-    int all = 1, bad = -1, got_bad = 0;
-    double z_bad = 0;
     unit(w, &b);
-    for (int i = 0; i < 4; i++) {
-        double z = w[0] * inputs[i][0] + w[1] * inputs[i][1] + b;
-        int out = z > 0;
-        if (out != truth[i] && all) {
-            all = 0;
-            bad = i;
-            got_bad = out;
-            z_bad = z;
-        }
-    }
-    if (all)
-        nn_ex_ok(1, case_name, NULL);
-    else
-        nn_ex_ok(0, case_name,
-                 "%s(%g, %g): expected %d, got %d\n"
-                 "your unit: w = (%g, %g), b = %g, so z = w.x + b = %g and the output is [z > 0] = %d",
-                 name, inputs[bad][0], inputs[bad][1], truth[bad], got_bad, w[0], w[1], b, z_bad,
-                 got_bad);
+    const double v[3] = {w[0], w[1], b};
+    const gate_ctx g = {truth, name};
+    nn_ex_holds(v, 3, computes_gate, &g, case_name);
 }
 
 static void ex_1_1(void)
@@ -105,14 +113,23 @@ static void ex_1_2(void)
     double bc = b;
     int yc = -y;
     int returned_correct = ex_perceptron_step(wc, &bc, x, yc, N12);
-    int untouched = memcmp(wc, w, sizeof w) == 0 && bc == b;
-    nn_ex_ok(returned_mistake == 1 && returned_correct == 0 && untouched,
-             "returns 1 on a mistake and 0 on a correct example, which it leaves alone",
-             "on the mistake: expected return 1, got %d\n"
-             "on the correct example (y (w.x + b) = %.4g > 0): expected return 0, got %d, "
-             "and w, b %s",
-             returned_mistake, yc * score(w, b, x, N12), returned_correct,
-             untouched ? "unchanged (right)" : "changed (they must not)");
+    /* got: the two return values, then w and b after the correct example */
+    double ret_got[N12 + 3], ret_want[N12 + 3];
+    ret_got[0] = returned_mistake;
+    ret_got[1] = returned_correct;
+    ret_want[0] = 1;
+    ret_want[1] = 0;
+    for (int j = 0; j < N12; j++) {
+        ret_got[2 + j] = wc[j];
+        ret_want[2 + j] = w[j];
+    }
+    ret_got[N12 + 2] = bc;
+    ret_want[N12 + 2] = b;
+    nn_ex_note("index 0: the return on the mistake above (want 1); index 1: the return on a correct "
+               "example, y (w.x + b) = %.4g > 0 (want 0); then w and b, which it must leave alone",
+               yc * score(w, b, x, N12));
+    nn_ex_close_doubles(ret_got, ret_want, N12 + 3, 0, 0,
+                        "returns 1 on a mistake and 0 on a correct example, which it leaves alone");
 }
 
 /* ---- 1.3: training --------------------------------------------------------------- */
@@ -127,6 +144,37 @@ static size_t misclassified(const double *w, double b, const double *X, const in
     return bad;
 }
 
+/* The checker's predicates on the trained (w, b, mistakes): whether the
+ * data set of the context is separated, and within which bound. */
+typedef struct {
+    const double *X;
+    const int *y;
+    size_t m, n;
+    double lo, hi; /* the number of mistakes must lie in [lo, hi] */
+    double R, gamma;
+} train_ctx;
+
+static int separates(const double *v, size_t count, const void *context, char *why, size_t len)
+{
+    const train_ctx *t = context;
+    (void)count;
+    size_t bad = misclassified(v, v[t->n], t->X, t->y, t->m, t->n);
+    double mistakes = v[t->n + 1];
+    if (bad == 0 && mistakes >= t->lo && mistakes <= t->hi)
+        return 1;
+    if (t->gamma > 0)
+        snprintf(why, len,
+                 "expected: 0 misclassified, and 1 <= mistakes <= (R/gamma)^2 = (%.3f/%.3f)^2 = %.1f\n"
+                 "got:      %zu of %zu misclassified, %.0f mistakes (w starts at 0, so the first "
+                 "example is always a mistake)",
+                 t->R, t->gamma, t->hi, bad, t->m, mistakes);
+    else
+        snprintf(why, len,
+                 "after training (%.0f mistakes), w = (%g, %g), b = %g still misclassifies %zu of the %zu "
+                 "inputs", mistakes, v[0], v[1], v[t->n], bad, t->m);
+    return 0;
+}
+
 static void ex_1_3(void)
 {
     /* AND with labels in {-1, +1}. */
@@ -134,10 +182,9 @@ static void ex_1_3(void)
     static const int y_and[4] = {-1, -1, -1, +1};
     double w[3] = {0}, b = 0;
     long mistakes = ex_perceptron_train(w, &b, X_and, y_and, 4, 2, 100);
-    size_t bad = misclassified(w, b, X_and, y_and, 4, 2);
-    nn_ex_ok(bad == 0, "learns AND",
-             "after training (%ld mistakes), w = (%g, %g), b = %g still misclassifies %zu of the 4 "
-             "inputs", mistakes, w[0], w[1], b, bad);
+    const train_ctx and_set = {X_and, y_and, 4, 2, 0, INFINITY, 0, 0};
+    const double and_got[4] = {w[0], w[1], b, (double)mistakes};
+    nn_ex_holds(and_got, 4, separates, &and_set, "learns AND");
 
     /* A random set separated with margin gamma by a unit vector u through
      * the origin.  In the augmented space f(x) = (x, 1) the separator (u, 0)
@@ -166,23 +213,20 @@ static void ex_1_3(void)
     double bound = (R / gamma) * (R / gamma);
     double wr[N] = {0}, br = 0;
     mistakes = ex_perceptron_train(wr, &br, X, y, M, N, 100000);
-    bad = misclassified(wr, br, X, y, M, N);
     nn_ex_seed(seed);
-    nn_ex_ok(bad == 0 && mistakes >= 1 && mistakes <= bound,
-             "separates a random separable set within the Novikoff bound",
-             "expected: 0 misclassified, and 1 <= mistakes <= (R/gamma)^2 = (%.3f/%.3f)^2 = %.1f\n"
-             "got:      %zu of %d misclassified, %ld mistakes (w starts at 0, so the first "
-             "example is always a mistake)",
-             R, gamma, bound, bad, M, mistakes);
+    const train_ctx random_set = {X, y, M, N, 1, bound, R, gamma};
+    const double random_got[N + 2] = {wr[0], wr[1], wr[2], br, (double)mistakes};
+    nn_ex_holds(random_got, N + 2, separates, &random_set,
+                "separates a random separable set within the Novikoff bound");
 
     /* XOR cannot be separated: every sweep makes at least one mistake. */
     static const int y_xor[4] = {-1, +1, +1, -1};
     const int max_epochs = 50;
     double wx[2] = {0}, bx = 0;
     mistakes = ex_perceptron_train(wx, &bx, X_and, y_xor, 4, 2, max_epochs);
-    nn_ex_ok(mistakes >= max_epochs && mistakes <= 4L * max_epochs, "stops after max_epochs on XOR",
-             "expected: between %d (one mistake per sweep) and %d (four) mistakes in %d sweeps\n"
-             "got:      %ld", max_epochs, 4 * max_epochs, max_epochs, mistakes);
+    nn_ex_note("XOR in %d sweeps: between %d (one mistake per sweep) and %d (four) mistakes",
+               max_epochs, max_epochs, 4 * max_epochs);
+    nn_ex_range((double)mistakes, max_epochs, 4.0 * max_epochs, "stops after max_epochs on XOR");
 }
 
 /* ---- 1.4: logistic loss ------------------------------------------------------------ */
@@ -263,17 +307,29 @@ static void ex_1_4(void)
 int main(void)
 {
     nn_ex_init("01-perceptron");
+    nn_ex_hint(2, "A threshold unit outputs 1 when w.x + b > 0. AND is w = (1, 1), b = -1.5: "
+                  "NOT flips a unit by negating its weights and bias.");
     nn_ex_run("1.1", "NAND and NOR threshold units",
-              "A threshold unit outputs 1 when w.x + b > 0. AND is w = (1, 1), b = -1.5: "
-              "NOT flips a unit by negating its weights and bias.", ex_1_1);
+              "A threshold unit outputs 1 when w.x + b > 0. Start from a unit you know (AND) and ask "
+              "what flipping the signs of w and b does to every output.",
+              ex_1_1);
+    nn_ex_hint(2, "Compute z = w.x + b; if y z <= 0 add y x to w and y to b and return 1, else return 0. "
+                  "y is an int: y * x[j] is a double.");
     nn_ex_run("1.2", "The perceptron update rule",
-              "Compute z = w.x + b; if y z <= 0 add y x to w and y to b and return 1, else return 0. "
-              "y is an int: y * x[j] is a double.", ex_1_2);
+              "The rule changes w and b only on a mistake. What is a mistake, exactly, in terms of y "
+              "and the score w.x + b, and is a score of exactly 0 one?",
+              ex_1_2);
+    nn_ex_hint(2, "Reset w and b to 0 first. Count the mistakes of each sweep; stop when a sweep has none "
+                  "or after max_epochs sweeps, whichever comes first.");
     nn_ex_run("1.3", "Training the perceptron to convergence",
-              "Reset w and b to 0 first. Count the mistakes of each sweep; stop when a sweep has none "
-              "or after max_epochs sweeps, whichever comes first.", ex_1_3);
+              "Reuse your 1.2. Where do w and b start, and which two things can end the training "
+              "loop?",
+              ex_1_3);
+    nn_ex_hint(2, "With u = -y z: L = log1p(exp(u)) for u <= 0 and u + log1p(exp(-u)) for u > 0; "
+                  "dL/dz = -y sigma(u), then dL/dw_j = dL/dz x_j and dL/db = dL/dz.");
     nn_ex_run("1.4", "Logistic-regression loss and gradient",
-              "With u = -y z: L = log1p(exp(u)) for u <= 0 and u + log1p(exp(-u)) for u > 0; "
-              "dL/dz = -y sigma(u), then dL/dw_j = dL/dz x_j and dL/db = dL/dz.", ex_1_4);
+              "Write the loss as a function of u = -y z. exp(u) overflows for large u: which "
+              "algebraically equal form of log(1 + e^u) is safe there?",
+              ex_1_4);
     return nn_ex_done();
 }

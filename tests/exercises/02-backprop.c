@@ -174,16 +174,24 @@ static void ex_2_3(void)
     for (int k = 0; k < O; k++)
         acc_b[k] = 1;
     ex_dense_backward(acc_in, acc_W, acc_b, c, in, W, B, I, O);
-    int added = 1;
-    for (int k = 0; k < B * I; k++)
-        added &= fabs(acc_in[k] - (1 + num_in[k])) < 1e-6;
-    for (int k = 0; k < O * I; k++)
-        added &= fabs(acc_W[k] - (1 + num_W[k])) < 1e-6;
-    for (int k = 0; k < O; k++)
-        added &= fabs(acc_b[k] - (1 + num_b[k])) < 1e-6;
-    nn_ex_ok(added, "gradients are added (+=), not overwritten",
-             "gradient buffers holding 1 should hold 1 + gradient afterwards; got d_W[0] = %g, want %g",
-             acc_W[0], 1 + num_W[0]);
+    double acc_got[B * I + O * I + O], acc_want[B * I + O * I + O];
+    int at = 0;
+    for (int k = 0; k < B * I; k++, at++) {
+        acc_got[at] = acc_in[k];
+        acc_want[at] = 1 + num_in[k];
+    }
+    for (int k = 0; k < O * I; k++, at++) {
+        acc_got[at] = acc_W[k];
+        acc_want[at] = 1 + num_W[k];
+    }
+    for (int k = 0; k < O; k++, at++) {
+        acc_got[at] = acc_b[k];
+        acc_want[at] = 1 + num_b[k];
+    }
+    nn_ex_note("buffers holding 1 should hold 1 + gradient afterwards: entries d_in (%d), then d_W (%d), "
+               "then d_b (%d)", B * I, O * I, O);
+    nn_ex_close_doubles(acc_got, acc_want, B * I + O * I + O, 0, 1e-6,
+                        "gradients are added (+=), not overwritten");
 
     double only_W[O * I] = {0}, only_b[O] = {0};
     ex_dense_backward(NULL, only_W, only_b, c, in, W, B, I, O);
@@ -198,27 +206,38 @@ static void ex_2_4(void)
     const int deck[4] = {2, 4, 4, 1}, fashion[3] = {784, 256, 10}, linear[2] = {64, 10};
     nn_ex_note("layer 1: 4 (2 + 1) = 12, layer 2: 4 (4 + 1) = 20, output: 1 (4 + 1) = 5");
     nn_ex_int(ex_count_parameters(3, deck), 37, "deck 001's 2-4-4-1 network has 37 parameters");
-    long a = ex_count_parameters(2, fashion), b = ex_count_parameters(1, linear);
-    nn_ex_ok(a == 203530 && b == 650, "784-256-10 has 203530 parameters, 64-10 has 650",
-             "784-256-10: 256 (784 + 1) + 10 (256 + 1) = 203530, got %ld; 64-10: 10 (64 + 1) = 650, got %ld",
-             a, b);
+    const long got[2] = {ex_count_parameters(2, fashion), ex_count_parameters(1, linear)};
+    static const long want[2] = {203530, 650};
+    nn_ex_note("index 0: 784-256-10 has 256 (784 + 1) + 10 (256 + 1) = 203530; index 1: 64-10 has "
+               "10 (64 + 1) = 650");
+    nn_ex_ints(got, want, 2, "784-256-10 has 203530 parameters, 64-10 has 650");
 }
 
 int main(void)
 {
     nn_ex_init("02-backprop");
+    nn_ex_hint(2, "Compute f first where the derivative is written with it: s = 1 / (1 + exp(-z)) then s (1 - s); "
+                  "t = tanh(z) then 1 - t t.  For the kinked ones test z > 0 (so z = 0 takes the left slope).");
     nn_ex_run("2.1", "Derivatives of the activations",
-              "Compute f first where the derivative is written with it: s = 1 / (1 + exp(-z)) then s (1 - s); "
-              "t = tanh(z) then 1 - t t.  For the kinked ones test z > 0 (so z = 0 takes the left slope).",
+              "Some derivatives are easiest written with the function's own value (sigmoid, tanh). "
+              "For the kinked ones, the instructions say which side z = 0 takes.",
               ex_2_1);
+    nn_ex_hint(2, "Store every xi forward; then bar5 = -y, bar7 = -(1 - y), bar6 = bar7 / xi6, "
+                  "bar4 = bar5 / xi4 - bar6 (two paths), bar3 = -bar4 / xi3^2, bar2 = bar3, bar1 = bar2 e^xi1, "
+                  "dL/dW = -X bar1.  The answer at (3, 1, 3) is negative.");
     nn_ex_run("2.2", "The logistic-regression graph in reverse mode (deck 001)",
-              "Store every xi forward; then bar5 = -y, bar7 = -(1 - y), bar6 = bar7 / xi6, "
-              "bar4 = bar5 / xi4 - bar6 (two paths), bar3 = -bar4 / xi3^2, bar2 = bar3, bar1 = bar2 e^xi1, "
-              "dL/dW = -X bar1.  The answer at (3, 1, 3) is negative.", ex_2_2);
+              "Run the graph forward keeping every intermediate value, then go backward node by node "
+              "with the chain rule. One node feeds two others: its gradient is a sum.",
+              ex_2_2);
+    nn_ex_hint(2, "Three nested loops over n < B, o < O, i < I: with g = d_out[n*O + o], d_b[o] += g, "
+                  "d_W[o*I + i] += g in[n*I + i], and (if d_in) d_in[n*I + i] += g W[o*I + i].");
     nn_ex_run("2.3", "A dense layer's backward pass",
-              "Three nested loops over n < B, o < O, i < I: with g = d_out[n*O + o], d_b[o] += g, "
-              "d_W[o*I + i] += g in[n*I + i], and (if d_in) d_in[n*I + i] += g W[o*I + i].", ex_2_3);
+              "Write out one output o of one example n: which inputs and weights does it touch? Every "
+              "d_ buffer accumulates (+=), and d_in may be NULL.",
+              ex_2_3);
+    nn_ex_hint(2, "Sum over l = 1..L of n[l] * (n[l-1] + 1): the weights plus one bias per unit.");
     nn_ex_run("2.4", "Counting parameters",
-              "Sum over l = 1..L of n[l] * (n[l-1] + 1): the weights plus one bias per unit.", ex_2_4);
+              "Each unit of a dense layer has one weight per input and one bias.",
+              ex_2_4);
     return nn_ex_done();
 }

@@ -50,10 +50,11 @@ static void ex_3_1(void)
     quadratic_ctx r = {c2, 0, {0}};
     double W2[2] = {1, 1}, nu2[2] = {0.4, -0.2};
     ex_nesterov_step(W2, nu2, look, g, 2, 0.9, 0.1, quadratic_gradient, &r);
-    int right = r.calls == 1 && fabs(r.last_point[0] - 1.36) < 1e-12 && fabs(r.last_point[1] - 0.82) < 1e-12;
-    nn_ex_ok(right, "the gradient is taken at the look-ahead point W + alpha nu",
-             "expected one call of grad at (1.36, 0.82) = W + alpha nu, got %d call%s%s (last at (%g, %g))",
-             r.calls, r.calls == 1 ? "" : "s", r.calls ? "" : " (never called)", r.last_point[0], r.last_point[1]);
+    const double where[3] = {(double)r.calls, r.last_point[0], r.last_point[1]};
+    static const double look_ahead[3] = {1, 1.36, 0.82};
+    nn_ex_note("index 0: the number of calls of grad (want 1); 1 and 2: the point of the last call, "
+               "W + alpha nu = (1.36, 0.82)");
+    nn_ex_close_doubles(where, look_ahead, 3, 0, 1e-12, "the gradient is taken at the look-ahead point W + alpha nu");
 
     /* The library's torch form, b = mu b + g, p = p - lr (g + mu b), tracks
      * the look-ahead point: p_t = W_t + alpha nu_t at every step. */
@@ -144,49 +145,55 @@ static void ex_3_3(void)
 {
     double g[2] = {3, 4};
     double norm = ex_clip_by_norm(g, 2, 1);
-    nn_ex_ok(fabs(g[0] - 0.6) < 1e-12 && fabs(g[1] - 0.8) < 1e-12 && fabs(norm - 5) < 1e-12,
-             "(3, 4) clipped to norm 1 is (0.6, 0.8), and the norm 5 is returned",
-             "expected g = (0.6, 0.8) and 5 returned; got g = (%g, %g) and %g returned", g[0], g[1], norm);
+    const double clipped[3] = {g[0], g[1], norm};
+    static const double want_clipped[3] = {0.6, 0.8, 5};
+    nn_ex_note("entries: g0, g1, the returned norm");
+    nn_ex_close_doubles(clipped, want_clipped, 3, 0, 1e-12,
+                        "(3, 4) clipped to norm 1 is (0.6, 0.8), and the norm 5 is returned");
 
     double h[2] = {0.3, -0.4};
     norm = ex_clip_by_norm(h, 2, 1);
-    nn_ex_ok(h[0] == 0.3 && h[1] == -0.4 && fabs(norm - 0.5) < 1e-12,
-             "a gradient inside the bound is left alone, and its norm returned",
-             "g = (0.3, -0.4) has norm 0.5 <= u = 1: expected it unchanged and 0.5 returned; got g = (%g, %g) "
-             "and %g returned", h[0], h[1], norm);
+    const double inside[3] = {h[0], h[1], norm};
+    static const double want_inside[3] = {0.3, -0.4, 0.5};
+    nn_ex_note("g = (0.3, -0.4) has norm 0.5 <= u = 1; entries: g0, g1, the returned norm");
+    nn_ex_close_doubles(inside, want_inside, 3, 0, 1e-15,
+                        "a gradient inside the bound is left alone, and its norm returned");
 
     enum { N = 10 };
     nn_rng rng = nn_rng_new(5);
     nn_ex_seed(5);
-    double x[N], orig[N], length = 0, dot = 0, after = 0;
+    double x[N], want[N], length = 0;
     for (int i = 0; i < N; i++) {
-        orig[i] = x[i] = 2 * nn_rng_normal(&rng);
+        x[i] = 2 * nn_rng_normal(&rng);
         length += x[i] * x[i];
     }
     length = sqrt(length);
+    for (int i = 0; i < N; i++)
+        want[i] = x[i] * 2 / length; /* the same direction, norm u = 2 */
     ex_clip_by_norm(x, N, 2);
-    for (int i = 0; i < N; i++) {
-        dot += x[i] * orig[i];
-        after += x[i] * x[i];
-    }
-    after = sqrt(after);
-    double cosine = after > 0 ? dot / (after * length) : 0;
-    nn_ex_ok(fabs(after - 2) < 1e-12 && fabs(cosine - 1) < 1e-12, "a clipped gradient keeps its direction and has norm u",
-             "a random g of norm %.4g clipped to u = 2: expected norm 2 and cosine 1 with the original; got norm "
-             "%.12g, cosine %.12g", length, after, cosine);
+    nn_ex_note("a random g of norm %.4g clipped to u = 2: expected g u / ||g||", length);
+    nn_ex_close_doubles(x, want, N, 1e-12, 1e-12, "a clipped gradient keeps its direction and has norm u");
 }
 
 int main(void)
 {
     nn_ex_init("03-optimizers");
+    nn_ex_hint(2, "First lookahead[i] = W[i] + alpha nu[i]; then one call grad(lookahead, g, n, ctx); then for "
+                  "each i: nu[i] = alpha nu[i] - epsilon g[i] and W[i] += nu[i].");
     nn_ex_run("3.1", "Nesterov momentum (deck 001)",
-              "First lookahead[i] = W[i] + alpha nu[i]; then one call grad(lookahead, g, n, ctx); then for "
-              "each i: nu[i] = alpha nu[i] - epsilon g[i] and W[i] += nu[i].", ex_3_1);
+              "Nesterov evaluates the gradient somewhere other than W. Where, and how many calls of "
+              "grad does one step need?",
+              ex_3_1);
+    nn_ex_hint(2, "Update m and v first (store them uncorrected), then divide by 1 - pow(beta1, t) and "
+                  "1 - pow(beta2, t) only to compute the step; eps is added after the square root.");
     nn_ex_run("3.2", "Adam with bias correction",
-              "Update m and v first (store them uncorrected), then divide by 1 - pow(beta1, t) and "
-              "1 - pow(beta2, t) only to compute the step; eps is added after the square root.", ex_3_2);
+              "m and v are kept as running averages without correction; the bias correction enters "
+              "only the step. Where does eps go?",
+              ex_3_2);
+    nn_ex_hint(2, "norm = sqrt(sum of g[i]^2); only if norm > u multiply every g[i] by u / norm; return the "
+                  "norm computed before clipping.");
     nn_ex_run("3.3", "Gradient clipping by norm",
-              "norm = sqrt(sum of g[i]^2); only if norm > u multiply every g[i] by u / norm; return the "
-              "norm computed before clipping.", ex_3_3);
+              "Compute the norm first; clipping only ever shrinks a gradient. Which norm is returned?",
+              ex_3_3);
     return nn_ex_done();
 }

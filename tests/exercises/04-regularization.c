@@ -104,48 +104,66 @@ static void ex_4_2(void)
 
 /* ---- 4.3: early stopping -------------------------------------------------------- */
 
+/* Runs early stopping on one loss curve and checks (best, stopped).  The
+ * expected epochs are worked by hand in the comments. */
+static void check_stopping(const double *losses, int n, int patience, double min_delta,
+                           long want_best, long want_stopped, const char *case_name)
+{
+    int stopped = -1;
+    int best = ex_early_stopping(losses, n, patience, min_delta, &stopped);
+    const long got[2] = {best, stopped}, want[2] = {want_best, want_stopped};
+    char curve[256] = "";
+    for (int e = 0; e < n; e++)
+        snprintf(curve + strlen(curve), sizeof curve - strlen(curve), "%s%g", e ? " " : "", losses[e]);
+    nn_ex_note("losses %s, patience %d, min_delta %g: index 0 is the best epoch (want %ld), index 1 "
+               "the last epoch run (want %ld)", curve, patience, min_delta, want_best, want_stopped);
+    nn_ex_ints(got, want, 2, case_name);
+}
+
 static void ex_4_3(void)
 {
-    int stopped = -1, best;
-    static const double example[] = {5, 4, 4.5, 4.2, 3, 2, 1};
-    best = ex_early_stopping(example, 7, 2, &stopped);
-    nn_ex_note("losses 5 4 4.5 4.2 3 2 1, patience 2: got best %d, stopped after %d", best, stopped);
-    nn_ex_ok(best == 1 && stopped == 3, "the example of the instructions: best epoch 1, stop after epoch 3",
-             "expected best epoch 1 and stop after epoch 3, got best %d and stop %d", best, stopped);
-
+    /* 4 beats 5 - 0.1; 3.95 and 3.92 do not beat 3.9: two epochs without a new best */
+    static const double example[] = {5, 4, 3.95, 3.92, 3.5, 3, 2};
+    check_stopping(example, 7, 2, 0.1, 1, 3,
+                   "the example of the instructions: best epoch 1, stop after epoch 3");
+    /* each loss beats the last by 1 > 0.5: never stops */
     static const double falling[] = {9, 8, 7, 6, 5, 4};
-    stopped = -1;
-    best = ex_early_stopping(falling, 6, 1, &stopped);
-    nn_ex_ok(best == 5 && stopped == 5, "a loss that keeps falling never stops early",
-             "losses 9 8 7 6 5 4, patience 1: expected best 5, last epoch run 5; got best %d, stop %d", best,
-             stopped);
-
+    check_stopping(falling, 6, 1, 0.5, 5, 5, "a loss that keeps falling never stops early");
+    /* the drop from 3 to 2.5 (0.5 > 0.2)
+     * is a new best; 2.4 and 2.35 are smaller but within 0.2 of 2.5: they are
+     * not new bests, so the best stays at epoch 1 */
+    static const double creep[] = {3, 2.5, 2.4, 2.35, 1};
+    check_stopping(creep, 5, 2, 0.2, 1, 3, "a smaller loss within min_delta of the best is not a new best");
+    /* min_delta 0: the chapter's rule; a tie is not an improvement */
     static const double tie[] = {3, 2, 2, 2, 1};
-    stopped = -1;
-    best = ex_early_stopping(tie, 5, 2, &stopped);
-    nn_ex_ok(best == 1 && stopped == 3, "a tie is not an improvement",
-             "losses 3 2 2 2 1, patience 2: epochs 2 and 3 only equal the best, so expected best 1, stop "
-             "after 3; got best %d, stop %d", best, stopped);
-
+    check_stopping(tie, 5, 2, 0, 1, 3, "with min_delta 0 a tie is not an improvement");
+    /* patience 1: 3.5 does not beat 3 - 0.25 */
     static const double bump[] = {4, 3, 3.5, 1};
-    stopped = -1;
-    best = ex_early_stopping(bump, 4, 1, &stopped);
-    nn_ex_ok(best == 1 && stopped == 2, "patience 1 stops at the first epoch without a new best",
-             "losses 4 3 3.5 1, patience 1: expected best 1, stop after 2; got best %d, stop %d", best, stopped);
+    check_stopping(bump, 4, 1, 0.25, 1, 2, "patience 1 stops at the first epoch without a new best");
 }
 
 int main(void)
 {
     nn_ex_init("04-regularization");
+    nn_ex_hint(2, "Loop once over W: add fabs(W[i]) to a sum and add 0.5 * alpha * sign(W[i]) to dW[i] "
+                  "(sign 0 at 0); return 0.5 * alpha * sum.");
     nn_ex_run("4.1", "The L1 penalty and its subgradient",
-              "Loop once over W: add fabs(W[i]) to a sum and add 0.5 * alpha * sign(W[i]) to dW[i] "
-              "(sign 0 at 0); return 0.5 * alpha * sum.", ex_4_1);
+              "The derivative of |w| is a sign: what is it at w = 0? Mind the lecture's factor 1/2, "
+              "and that dW accumulates.",
+              ex_4_1);
+    nn_ex_hint(2, "mask[i] = (u[i] < p) ? 0 : 1 / (1 - p); out[i] = mask[i] * in[i]. Backward: "
+                  "d_in[i] += mask[i] * d_out[i] (add, do not assign).");
     nn_ex_run("4.2", "Inverted dropout, forward and backward",
-              "mask[i] = (u[i] < p) ? 0 : 1 / (1 - p); out[i] = mask[i] * in[i]. Backward: "
-              "d_in[i] += mask[i] * d_out[i] (add, do not assign).", ex_4_2);
-    nn_ex_run("4.3", "Early stopping with patience",
-              "Keep best (index of the lowest loss so far) and a counter of epochs since it improved; a loss "
-              "improves only if strictly below val_loss[best]. Stop when the counter reaches patience.",
+              "Inverted dropout scales at training time so nothing changes at test time. Which u[i] "
+              "drop a unit, and what scale keeps the mean of out equal to in?",
+              ex_4_2);
+    nn_ex_hint(2, "Keep best, the index of the current best epoch, and a counter of the epochs since it "
+                  "changed. Epoch e is a new best only if val_loss[e] < val_loss[best] - min_delta: then "
+                  "best = e and the counter restarts; otherwise the counter grows, and when it reaches "
+                  "patience you stop after epoch e.");
+    nn_ex_run("4.3", "Early stopping with a minimum improvement",
+              "Compare each epoch with the best epoch so far, not with the epoch before it. What must be "
+              "true of a loss for it to count as an improvement, once min_delta is in play?",
               ex_4_3);
     return nn_ex_done();
 }

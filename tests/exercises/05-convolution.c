@@ -15,24 +15,26 @@
 
 static void ex_5_1(void)
 {
-    int s1 = ex_conv_output_size(7, 3, 1, 0), s2 = ex_conv_output_size(7, 3, 2, 0);
-    nn_ex_ok(s1 == 5 && s2 == 3, "deck 002: a 7x7 input and a 3x3 filter give 5 with stride 1, 3 with stride 2",
-             "W=7, F=3, P=0: stride 1 should give 5, got %d; stride 2 should give 3, got %d", s1, s2);
-    int r1 = ex_conv_output_size(7, 3, 3, 0), r2 = ex_conv_output_size(28, 3, 2, 1);
-    nn_ex_ok(r1 == 2 && r2 == 14, "rounds down when the stride does not divide W - F + 2P",
-             "(7 - 3 + 0)/3 = 1.33 -> 1, plus 1 = 2: got %d; (28 - 3 + 2)/2 = 13.5 -> 13, plus 1 = 14: got %d",
-             r1, r2);
-    int p1 = ex_conv_output_size(28, 3, 1, 1), p2 = ex_conv_output_size(32, 5, 1, 2);
-    nn_ex_ok(p1 == 28 && p2 == 32, "padding P = (F - 1)/2 keeps the size",
-             "W=28, F=3, P=1 should keep 28, got %d; W=32, F=5, P=2 should keep 32, got %d", p1, p2);
-    int big = ex_conv_output_size(5, 7, 1, 0), zero_stride = ex_conv_output_size(5, 3, 0, 0);
-    int neg_pad = ex_conv_output_size(5, 3, 1, -1), exact = ex_conv_output_size(5, 5, 1, 0);
-    int padded = ex_conv_output_size(3, 7, 1, 2);
-    nn_ex_ok(big == 0 && zero_stride == 0 && neg_pad == 0 && exact == 1 && padded == 1,
-             "impossible sizes give 0, the largest possible filter gives 1",
-             "expected 0 for F=7 > W=5 (got %d), for S=0 (got %d), for P=-1 (got %d);\n"
-             "expected 1 for F = W = 5 (got %d) and for F = W + 2P = 7 (got %d)",
-             big, zero_stride, neg_pad, exact, padded);
+    const long s[2] = {ex_conv_output_size(7, 3, 1, 0), ex_conv_output_size(7, 3, 2, 0)};
+    static const long want_s[2] = {5, 3};
+    nn_ex_note("W=7, F=3, P=0: index 0 is stride 1 (want 5), index 1 stride 2 (want 3)");
+    nn_ex_ints(s, want_s, 2, "deck 002: a 7x7 input and a 3x3 filter give 5 with stride 1, 3 with stride 2");
+    const long r[2] = {ex_conv_output_size(7, 3, 3, 0), ex_conv_output_size(28, 3, 2, 1)};
+    static const long want_r[2] = {2, 14};
+    nn_ex_note("index 0: W=7, F=3, S=3, P=0: (7 - 3 + 0)/3 = 1.33 -> 1, plus 1 = 2; index 1: W=28, F=3, "
+               "S=2, P=1: (28 - 3 + 2)/2 = 13.5 -> 13, plus 1 = 14");
+    nn_ex_ints(r, want_r, 2, "rounds down when the stride does not divide W - F + 2P");
+    const long p[2] = {ex_conv_output_size(28, 3, 1, 1), ex_conv_output_size(32, 5, 1, 2)};
+    static const long want_p[2] = {28, 32};
+    nn_ex_note("index 0: W=28, F=3, P=1 keeps 28; index 1: W=32, F=5, P=2 keeps 32");
+    nn_ex_ints(p, want_p, 2, "padding P = (F - 1)/2 keeps the size");
+    const long edge[5] = {ex_conv_output_size(5, 7, 1, 0), ex_conv_output_size(5, 3, 0, 0),
+                          ex_conv_output_size(5, 3, 1, -1), ex_conv_output_size(5, 5, 1, 0),
+                          ex_conv_output_size(3, 7, 1, 2)};
+    static const long want_edge[5] = {0, 0, 0, 1, 1};
+    nn_ex_note("indices: 0 F=7 > W=5, 1 S=0, 2 P=-1 (want 0 each); 3 F = W = 5, 4 F = W + 2P = 7 "
+               "(want 1 each)");
+    nn_ex_ints(edge, want_edge, 5, "impossible sizes give 0, the largest possible filter gives 1");
 }
 
 /* ---- 5.2 ------------------------------------------------------------------------ */
@@ -163,16 +165,22 @@ static void ex_5_3(void)
 int main(void)
 {
     nn_ex_init("05-convolution");
+    nn_ex_hint(2, "Check the impossible cases first and return 0; then integer division rounds down for you.");
     nn_ex_run("5.1", "The output size (W - F + 2P)/S + 1",
-              "Check the impossible cases first and return 0; then integer division rounds down for you.",
+              "Some (W, F, S, P) have no valid output: decide those first. Integer division in C "
+              "already rounds down.",
               ex_5_1);
+    nn_ex_hint(2, "Compute H2 and W2 with your 5.1; the filter's top-left corner for output (i, j) is at "
+                  "(i S - P, j S - P); skip (count as 0) any position outside the image.");
     nn_ex_run("5.2", "A strided, zero-padded convolution",
-              "Compute H2 and W2 with your 5.1; the filter's top-left corner for output (i, j) is at "
-              "(i S - P, j S - P); skip (count as 0) any position outside the image.",
+              "Use your 5.1 for the output size. Where does the window of output (i, j) start once "
+              "there is padding, and what do positions outside the image contribute?",
               ex_5_2);
+    nn_ex_hint(2, "Copy your 5.2 loops; where the forward pass did sum += in[..] * k[u F + v], do "
+                  "d_in[..] += d_out[i W2 + j] * k[u F + v] instead.");
     nn_ex_run("5.3", "The input gradient",
-              "Copy your 5.2 loops; where the forward pass did sum += in[..] * k[u F + v], do "
-              "d_in[..] += d_out[i W2 + j] * k[u F + v] instead.",
+              "Each output was a sum of input-times-filter products: send d_out back along every one "
+              "of those products.",
               ex_5_3);
     return nn_ex_done();
 }

@@ -13,7 +13,7 @@ set -u
 top_srcdir=$(cd "${top_srcdir:?}" && pwd)
 tools=$top_srcdir/tools
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-machinery.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$tmp"' EXIT
 if [ ! -d "$top_srcdir/solutions/01-perceptron" ]; then
     echo "1..0 # SKIP no solutions/ in this tree (a student copy)"
     exit 0
@@ -88,6 +88,8 @@ check "a region without END SOLUTION is refused, naming the file and line" \
 fake=$tmp/top
 mkdir -p "$fake/tests/exercises" "$fake/exercises" "$fake/solutions"
 ln -s "$tools" "$fake/tools"
+ln -s "$top_srcdir/lib" "$fake/lib"
+ln -s "$top_srcdir/solutions/01-perceptron" "$fake/solutions/01-perceptron"
 ln -s "$top_srcdir/tests/exercises/01-perceptron.c" "$fake/tests/exercises/01-perceptron.c"
 cp -R "$top_srcdir/exercises/01-perceptron" "$fake/exercises/"
 chmod -R u+w "$fake/exercises"
@@ -111,10 +113,10 @@ unset NNLAB_TIMEOUT_SCALE
 EXERCISE_CHAPTERS="01-perceptron 99-broken" top_srcdir=$fake \
     "$tools/grade" --out "$tmp/g" --student tester > "$tmp/grade.out" 2>&1
 check "grade scores the wrong, looping and crashing chapter 6/22 and the broken one 0/5" \
-    contains "$tmp/g/grade.csv" "tester,6,0,6,27"
+    contains "$tmp/g/grade.csv" "tester,6,2,4,0,0,0,0,6,27"
 check "a wrong answer is reported with expected and got, and the hint" \
     sh -c "grep -q 'NOR(0, 0): expected 1, got 0' '$tmp/g/report.txt' && grep -q 'hint: A threshold unit' '$tmp/g/report.txt'"
-check "an infinite loop is stopped and reported" contains "$tmp/g/report.txt" "timed out after 1 s: infinite loop?"
+check "an infinite loop is stopped and reported, naming the case that was running" contains "$tmp/g/report.txt" "timed out after 1 s while computing case \"stops after max_epochs on XOR\": infinite loop?"
 check "a crash is reported and scores that exercise 0" \
     sh -c "grep -q '1.4 .*0/8 *crashed' '$tmp/g/report.txt'"
 check "a chapter that does not compile scores 0 and shows the compiler's message" \
@@ -123,13 +125,30 @@ check "results.json has Gradescope's fields" \
     sh -c "grep -q '\"score\": 6,' '$tmp/g/results.json' && grep -q '\"max_score\": 27,' '$tmp/g/results.json' &&
            grep -q '\"status\": \"failed\", \"output\": \"timed out' '$tmp/g/results.json'"
 
+# ---- Scaffolding an exercise -----------------------------------------------
+mkdir -p "$fake/tests/exercises"
+"$tools/new-exercise" "$fake" 98-scaffold 98.1 ex_sum 'A scaffolded sum' > "$tmp/new.out" 2>&1
+"$tools/new-exercise" "$fake" 98-scaffold 98.2 ex_total 'A second one' >> "$tmp/new.out" 2>&1
+check "new-exercise creates a chapter's four files and its stubs, and says what to add to local.mk" \
+    sh -c "test -f '$fake/solutions/98-scaffold/ex98-scaffold.c' && test -f '$fake/exercises/98-scaffold/ex98-scaffold.c' &&
+           grep -q 'EXERCISE_DIRS += exercises/98-scaffold' '$tmp/new.out' &&
+           grep -c '^98\.[12] ' '$fake/solutions/98-scaffold/rubric.txt' | grep -qx 2"
+for mode in solution teeth; do
+    top_srcdir=$fake "$tools/ex-build" "$tmp/scaffold/98-scaffold.$mode.ex" > /dev/null 2>&1
+    top_srcdir=$fake NNLAB_EX_MODE=$mode "$tmp/scaffold/98-scaffold.$mode.ex" > "$tmp/scaffold.$mode.tap" 2>&1
+    echo $? > "$tmp/scaffold.$mode.status"
+done
+check "the scaffold's solution passes its test and its stubs fail it" \
+    sh -c "grep -qx 0 '$tmp/scaffold.solution.status' && grep -qx 0 '$tmp/scaffold.teeth.status' &&
+           grep -q '^ok.*98.2 TODO' '$tmp/scaffold.solution.tap'"
+
 # ---- Grading a class ---------------------------------------------------------
 mkdir -p "$tmp/subs/ann/exercises/01-perceptron" "$tmp/subs/max/exercises/01-perceptron"
 cp "$top_srcdir/solutions/01-perceptron/ex01-perceptron.c" "$tmp/subs/ann/exercises/01-perceptron/"
 printf '1.1 1000 NAND truth table\n' > "$tmp/subs/max/exercises/01-perceptron/rubric.txt"
 EXERCISE_CHAPTERS=01-perceptron "$tools/grade-class" --out "$tmp/class" "$tmp/subs" > "$tmp/class.out" 2>&1
-check "grade-class: a solved submission gets full marks" contains "$tmp/class/grades.csv" "ann,22,22,22"
+check "grade-class: a solved submission gets full marks" contains "$tmp/class/grades.csv" "ann,22,4,4,6,8,22,22,graded"
 check "grade-class: a submitted rubric is ignored; missing files count as not attempted" \
-    contains "$tmp/class/grades.csv" "max,0,0,22"
+    contains "$tmp/class/grades.csv" "max,0,0,0,0,0,0,22,graded"
 echo "1..$n"
 exit $status

@@ -45,5 +45,21 @@ for file in "$top_srcdir"/exercises/*/*; do
         status=1
     fi
 done
+# The totals doc/GRADING.md states are the rubrics' (tools/rubric-totals).
+doc=$top_srcdir/doc/GRADING.md
+if [ -f "$doc" ]; then
+    n=$((n + 1))
+    sed -n '/<!-- totals: begin -->/,/<!-- totals: end -->/p' "$doc" | sed -n 's/^    //p' > "$tmp.doc"
+    "$top_srcdir/tools/rubric-totals" "$top_srcdir" > "$tmp.totals"
+    if cmp -s "$tmp.doc" "$tmp.totals"; then
+        echo "ok $n - the totals in doc/GRADING.md are the rubrics'"
+    else
+        echo "not ok $n - the totals in doc/GRADING.md are the rubrics'"
+        echo "# paste the output of make totals between the totals markers of doc/GRADING.md"
+        diff "$tmp.doc" "$tmp.totals" | sed 's/^/# /'
+        status=1
+    fi
+    rm -f "$tmp.doc" "$tmp.totals"
+fi
 echo "1..$n"
 exit $status
