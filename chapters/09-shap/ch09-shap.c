@@ -31,9 +31,12 @@
  *   section 7  deck 001's interpretation through predictions: at the means,
  *              ICE, partial dependence, two predictors, bootstrap bands
  *
- * Notation: M features, x the observation explained, f the model, S a
- * coalition (a subset of {1..M}), v(S) the value of a coalition, phi_i the
- * SHAP value of feature i, phi_0 = E f(X) the base value.
+ * Notation: M features, numbered 0..M-1 as in the code (x0, x1, ... in
+ * sections 3 and 4 are features; section 2 follows deck 000, where x0 is
+ * the observation explained), x the observation explained, f the model, S
+ * a coalition (a subset of the features), v(S) the value of a coalition,
+ * phi_i the SHAP value of feature i (deck 000's SHAP_i(x)), and the base
+ * value E f(X), written as such (not phi_0: phi_0 is feature 0's value).
  *
  * Build and run:   make ch09-shap && ./ch09-shap
  * Figures:         make figures   (or run it with --out DIR, then gnuplot each
@@ -782,13 +785,13 @@ static void section_income(const train_options *o, uint64_t seed, double *phi_re
  *     v(S) = (1/|B|) sum over b in B of f(x_S, b_notS)
  *
  * where (x_S, b_notS) takes x's values for the features in S and b's for
- * the rest.  v({}) = E f(X) over the background is the base value phi_0;
+ * the rest.  v({}) = E f(X) over the background is the base value;
  * v(all) = f(x).  The Shapley values of this game,
  *
  *     phi_i = sum over S not containing i of |S|!(M-|S|-1)!/M! (v(S + i) - v(S)),
  *
  * then have four properties (Shapley 1953; Lundberg and Lee 2017):
- *   efficiency (additivity):  phi_0 + sum_i phi_i = f(x), exactly;
+ *   efficiency (additivity):  E f(X) + sum_i phi_i = f(x), exactly;
  *   symmetry:  features that change v alike in every coalition get equal phi;
  *   dummy:     a feature f never reads gets phi = 0;
  *   linearity: the values of f + g are those of f plus those of g.
@@ -901,7 +904,7 @@ static void predict_mix(void *ctx, const float *x, int n, float *out)
 /* Every axiom on the constructed models; returns the worst violations for
  * the test: [0] symmetry |phi_0 - phi_1|, [1] dummy |phi_3| of g,
  * [2] linearity max|phi(g+h) - phi(g) - phi(h)|, [3] max|phi(3g) - 3 phi(g)|,
- * [4] efficiency max|phi_0 + sum phi - f(x)| over the four models. */
+ * [4] efficiency max|E f(X) + sum phi - f(x)| over the four models. */
 static void axioms_demo(double *violations, uint64_t seed)
 {
     enum { NB = 64 };
@@ -942,7 +945,7 @@ static void axioms_demo(double *violations, uint64_t seed)
     nn_say("   constructed g(x) = tanh(x0 + x1) + x0 x1 x2 at x = (0.7, 0.7, -0.5, 2), h(x) = x2 sin(x0) - x3/2\n");
     const char *labels[4] = {"g", "h", "g + h", "3 g"};
     for (int k = 0; k < 4; k++)
-        nn_say("   phi(%-5s) = (%+.4f, %+.4f, %+.4f, %+.4f), phi_0 = %+.4f\n", labels[k], phi[k][0], phi[k][1],
+        nn_say("   phi(%-5s) = (%+.4f, %+.4f, %+.4f, %+.4f), base value %+.4f\n", labels[k], phi[k][0], phi[k][1],
                phi[k][2], phi[k][3], base[k]);
 }
 
@@ -1311,13 +1314,13 @@ static void shapley_permutation(double *phi, value_function *v, const float *x, 
 }
 
 /* KernelSHAP (Lundberg and Lee 2017).  Look for the additive model
- * g(z) = phi_0 + sum_i z_i phi_i, z in {0,1}^M the indicator of a coalition,
+ * g(z) = E f(X) + sum_i z_i phi_i, z in {0,1}^M the indicator of a coalition,
  * that matches v(z) in weighted least squares with the Shapley kernel
  *
  *     pi(z) = (M - 1) / (C(M, |z|) |z| (M - |z|)),
  *
  * infinite at z = 0 and z = 1: those two are imposed as constraints,
- * phi_0 = v({}) and sum_i phi_i = v(all) - v({}).  Over all 2^M coalitions
+ * the intercept E f(X) = v({}) and sum_i phi_i = v(all) - v({}).  Over all 2^M coalitions
  * the solution is exactly the Shapley values; sampling coalitions with
  * probability proportional to pi (a size s with probability proportional to
  * (M - 1) / (s (M - s)), then s features uniformly) makes every sampled
