@@ -2171,13 +2171,17 @@ static void figure_waterfall(const double *phi, double base, double fx, const ch
     }
     double pad = 0.12 * (hi - lo > 0 ? hi - lo : 1);
     nn_fig_cmd(&fig, "set title \"%s\" noenhanced", title);
-    nn_fig_cmd(&fig, "set xlabel 'prediction (red pushes up, blue down)'\nunset key\nset grid noytics xtics");
-    nn_fig_cmd(&fig, "set xrange [%.6g:%.6g]\nset yrange [0.3:%d.7]", lo - pad, hi + pad, M);
+    nn_fig_cmd(&fig, "set xlabel 'prediction (orange pushes it up, blue down)'\nunset key\nset grid noytics xtics");
+    /* One empty row above the bars holds the two end labels, each on the
+     * inner side of its line so that neither runs into a bar or the border. */
+    nn_fig_cmd(&fig, "set xrange [%.6g:%.6g]\nset yrange [0.3:%d.7]", lo - pad, hi + pad, M + 1);
     fig_feature_tics(&fig, names, order, M);
     nn_fig_cmd(&fig, "set arrow from %.6g, graph 0 to %.6g, graph 1 nohead dt 2 lc rgb '#444444'", base, base);
     nn_fig_cmd(&fig, "set arrow from %.6g, graph 0 to %.6g, graph 1 nohead lc rgb '#444444'", fx, fx);
-    nn_fig_cmd(&fig, "set label 'E f(X) = %.1f' at %.6g, graph 0.03 offset 0.5,0 noenhanced", base, base);
-    nn_fig_cmd(&fig, "set label 'f(x) = %.1f' at %.6g, graph 0.97 offset 0.5,0 noenhanced", fx, fx);
+    const char *base_side = base >= fx ? "right offset -0.5,0" : "left offset 0.5,0";
+    const char *fx_side = base >= fx ? "left offset 0.5,0" : "right offset -0.5,0";
+    nn_fig_cmd(&fig, "set label 'base value E f(X) = %.1f' at %.6g, %d %s noenhanced", base, base, M + 1, base_side);
+    nn_fig_cmd(&fig, "set label 'f(x) = %.1f' at %.6g, %d %s noenhanced", fx, fx, M + 1, fx_side);
     nn_fig_cmd(&fig, "set style fill solid 0.85 noborder");
     nn_fig_cmd(&fig, "plot '%s' using (($2+$3)/2):1:2:3:($1-0.35):($1+0.35):4 with boxxyerror lc rgb variable, "
                      "'' using (($2+$3)/2):1:5 with labels font ',9' tc rgb '#222222'",
