@@ -1502,7 +1502,7 @@ static void section_cancer(const train_options *o, uint64_t seed, const char *me
     nn_rng rng = nn_rng_new(seed + 600);
     set_split(&all, 0.7, &rng, &train, &test);
     int M = all.d;
-    nn_say("\n5. The breast cancer network: %d features, class 1 = benign\n", M);
+    nn_say("\n5 (continued). The breast cancer network: %d features, class 1 = benign\n", M);
     if (strcmp(method, "exact") == 0 && require_enumerable(M, "the breast cancer set") != NN_OK)
         nn_die_last();
     mlp net;
