@@ -531,7 +531,8 @@ static double percentile(const double *values, int n, double q)
  *
  * the probability that, in a random order of the M features, exactly the
  * members of S come before i.  For M = 3: |S| = 0 gives 0! 2! / 3! = 1/3,
- * |S| = 1 gives 1! 1! / 3! = 1/6 (twice: {Age,Gender} and {Age,Job}), and
+ * |S| = 1 gives 1! 1! / 3! = 1/6 (twice: S = {Gender} and S = {Job}, the
+ * models {Age,Gender} and {Age,Job}), and
  * |S| = 2 gives 2! 0! / 3! = 1/3.  1/3 + 1/6 + 1/6 + 1/3 = 1.
  *
  * The data are built so every number can be followed by hand.  Age is 30 or
