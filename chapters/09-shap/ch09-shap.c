@@ -2275,13 +2275,13 @@ static void figure_importance(const double *mean, const double *std, int d, cons
     for (int k = 0; k < d; k++)
         fprintf(f, "%d %.6g %.6g\n", d - k, mean[order[k]], std[order[k]]);
     nn_fig_cmd(&fig, "nn_r2 = (nn_format eq 'tex' || nn_format eq 'texinc') ? '$R^2$' : 'R^2'");
-    nn_fig_cmd(&fig, "set title 'Permutation importance: drop in test '.nn_r2.' when a column is shuffled (mean, +-1 std)'");
+    nn_fig_cmd(&fig, "set title 'Permutation importance: drop in test '.nn_r2.' when a column is shuffled (mean +- 2 std, as printed)'");
     nn_fig_cmd(&fig, "set xlabel 'drop in '.nn_r2\nunset key\nset yrange [0.4:%d.6]", d);
     fig_feature_tics(&fig, names, order, d);
     nn_fig_cmd(&fig, "set style fill solid 0.85 noborder");
     nn_fig_cmd(&fig, "set arrow from 0, graph 0 to 0, graph 1 nohead lc rgb '#444444'");
     nn_fig_cmd(&fig, "plot '%s' using ($2/2):1:(0):2:($1-0.35):($1+0.35) with boxxyerror ls 1, "
-                     "'' using 2:1:3 with xerrorbars ls 8 pt 0",
+                     "'' using 2:1:(2*$3) with xerrorbars ls 8 pt 0",
                nn_fig_path(&fig, NULL));
     fig_end(&fig);
 }
