@@ -1863,7 +1863,7 @@ static void section_importance(regression_setup *rs, const train_options *o, uin
  * response", one predictor X_j at a time, over a grid of its values.  What
  * to do with the other predictors?
  *   1. hold them at their means: one curve, for a "most typical" person
- *      (who may not exist: the mean of sex coded 1/2 is 1.5);
+ *      (who may not exist: sex is coded 1 or 2, and its mean is neither);
  *   2. hold them at each observation's own values: one curve per
  *      observation, the individual conditional expectation (ICE) curves.
  * Their average over the observations is the partial dependence (PD)
