@@ -2305,6 +2305,7 @@ static void figure_ice(const double *grid, int G, const double *ice, int n_ice, 
                      "noenhanced",
                name, n_boot);
     nn_fig_cmd(&fig, "set xlabel \"%s\" noenhanced\nset ylabel 'predicted disease progression'\nset key top left", name);
+    nn_fig_cmd(&fig, "set autoscale xfix"); /* the grid's own ends: no empty strip past the 95th percentile */
     nn_fig_cmd(&fig, "set style fill transparent solid 0.3 noborder");
     nn_fig_cmd(&fig, "plot '%s' using 1:2 with lines lc rgb '#CCCCCC' lw 0.8 title 'ICE (one test row each)', "
                      "'%s' using 1:4:5 with filledcurves lc rgb '#0072B2' title 'bootstrap band of PD (2.5 to 97.5 percentiles)', "
