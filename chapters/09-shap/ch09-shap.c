@@ -1565,8 +1565,12 @@ static void section_cancer(const train_options *o, uint64_t seed, const char *me
            "probability");
     for (int k = 0; k < 6; k++) {
         int j = order[k];
-        nn_say("   %-22s %10.4g %+12.4f %+12.4f %+12.4f\n", all.names[j], x[j], run_kernel ? phi_k[j] : NAN,
-               run_perm ? phi_p[j] : NAN, phi_prob[j]);
+        char kernel_cell[16] = "(not run)", perm_cell[16] = "(not run)"; /* --method chose the other one */
+        if (run_kernel)
+            snprintf(kernel_cell, sizeof kernel_cell, "%+.4f", phi_k[j]);
+        if (run_perm)
+            snprintf(perm_cell, sizeof perm_cell, "%+.4f", phi_p[j]);
+        nn_say("   %-22s %10.4g %12s %12s %+12.4f\n", all.names[j], x[j], kernel_cell, perm_cell, phi_prob[j]);
     }
     double sum_k = ends[0], sum_prob = prob_ends[0];
     for (int j = 0; j < M; j++) {
