@@ -1746,12 +1746,15 @@ static void tree_print(const tree *tr, int id, int depth, const table_set *s)
 {
     const tree_node *node = &tr->nodes[id];
     if (node->feature < 0) {
-        nn_say("   %*s-> %.1f (%d rows)\n", 2 * depth, "", node->value, node->n);
+        nn_say("   %*s-> %.1f\n", 2 * depth, "", node->value); /* the leaf's prediction: its rows' mean */
         return;
     }
-    nn_say("   %*s%s <= %.4g  (%d rows)\n", 2 * depth, "", s->names[node->feature], node->threshold, node->n);
+    /* Each branch with the number of rows that take it. */
+    nn_say("   %*s%s <= %.4g  (%d rows)\n", 2 * depth, "", s->names[node->feature], node->threshold,
+           tr->nodes[node->left].n);
     tree_print(tr, node->left, depth + 1, s);
-    nn_say("   %*s%s >  %.4g\n", 2 * depth, "", s->names[node->feature], node->threshold);
+    nn_say("   %*s%s >  %.4g  (%d rows)\n", 2 * depth, "", s->names[node->feature], node->threshold,
+           tr->nodes[node->right].n);
     tree_print(tr, node->right, depth + 1, s);
 }
 
@@ -1839,7 +1842,7 @@ static void section_importance(regression_setup *rs, const train_options *o, uin
         tree_test[r] = (float)tree_predict(&tr, rs->test.x + (size_t)r * d);
     double fidelity = r_squared(tree_test, pred_test, n);
     double tree_r2 = r_squared(tree_test, rs->test.t, n);
-    nn_say("   surrogate tree (depth 3) fitted to the network's predictions on the training rows:\n");
+    nn_say("   surrogate tree (depth 3) fitted to the network's predictions on the %d training rows:\n", rs->train.n);
     tree_print(&tr, 0, 0, &rs->train);
     int tree_top = 0;
     for (int j = 1; j < d; j++)
