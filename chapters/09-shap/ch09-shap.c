@@ -512,8 +512,9 @@ static double percentile(const double *values, int n, double q)
  *
  * A regression model predicts the income of a person from age, gender and
  * job.  Deck 000 explains one new observation x0 by training one model per
- * subset S of the features, 2^3 = 8 models from f = 0 features to f = 3,
- * and passing x0 through all eight.  The marginal contribution of Age to
+ * subset S of the features, 2^3 = 8 models from f = 0 features to f = 3
+ * (the deck's f counts features, as in the printed table; everywhere else
+ * f is the model), and passing x0 through all eight.  The marginal contribution of Age to
  * the model with features {Age} is
  *
  *     MC_Age,{Age}(x0) = Predict_{Age}(x0) - Predict_{}(x0) = 40k$ - 50k$ = -10k$
