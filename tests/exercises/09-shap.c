@@ -327,25 +327,33 @@ static void ex_9_5(void)
 int main(void)
 {
     nn_ex_init("09-shap");
+    nn_ex_hint(2, "w(s, M) = 1 / (M C(M-1, s)). Build C(M-1, s) as a running product: start at 1 and, for k = 1..s, "
+                  "multiply by (M - 1 - s + k) / k; every partial product is itself a binomial coefficient, so "
+                  "nothing overflows.");
     nn_ex_run("9.1", "The weight of a coalition",
-              "C(M-1, s) counts the coalitions of size s without i; how does w(s, M) relate to it? Build the "
-              "binomial coefficient as a running product of ratios rather than from factorials.",
+              "What does the weight count? C(M-1, s) counts the coalitions of size s without i; how does w(s, M) "
+              "relate to it, without ever computing a factorial?",
               ex_9_1);
+    nn_ex_hint(2, "Two nested loops: over features i, then over masks S; skip the masks that contain i. The size "
+                  "|S| is the number of set bits of S (clear the lowest with S & (S - 1) until 0); add "
+                  "w(|S|, M) (v[S | 1 << i] - v[S]).");
     nn_ex_run("9.2", "Shapley values from a table of coalition values",
-              "Two nested loops: over features i, then over masks S; skip the masks that contain i. The size "
-              "|S| is the number of set bits of S.",
+              "The formula above the function is already a loop: which coalitions does it visit for one feature?",
               ex_9_2);
+    nn_ex_hint(2, "Two sums of squared errors over the rows: one with each row as it is, one with a local copy of "
+                  "the row whose column j comes from row perm[i]. Divide by n at the end.");
     nn_ex_run("9.3", "One permutation-importance estimate",
-              "Two sums of squared errors over the rows: one with each row as it is, one with a local copy of "
-              "the row whose column j comes from another row. Divide by n at the end.",
+              "Never write into X: what do you need to copy to predict one shuffled row?",
               ex_9_3);
+    nn_ex_hint(2, "For each row, copy it once into a local array; then for each grid value overwrite only column j "
+                  "and predict. PD accumulates the same predictions divided by n.");
     nn_ex_run("9.4", "ICE curves and partial dependence",
-              "For each row, copy it once into a local array; then for each grid value overwrite only column j "
-              "and predict. PD accumulates the same predictions.",
+              "An ICE value is one prediction of a modified copy of one row; PD is the mean of a column of ice.",
               ex_9_4);
+    nn_ex_hint(2, "First the B resample means, then sort them. For a percentile q, the position is p = q (B - 1): "
+                  "take the sorted means at floor(p) and the next one, and interpolate by p - floor(p).");
     nn_ex_run("9.5", "A bootstrap percentile interval",
-              "First the B resample means, then sort them. For a percentile q, look at position q (B - 1): "
-              "between which two sorted means does it fall, and how far?",
+              "First the B resample means, then sort them. Where in the sorted list does a percentile sit?",
               ex_9_5);
     return nn_ex_done();
 }
