@@ -174,6 +174,11 @@ int nn_conv2d_backward_naive(float *d_in, float *d_w, float *d_b, const float *d
  * the other way for the backward products. */
 enum { GROUP_COLUMNS = 1024 };
 
+/* The weight gradient sums over the batch in this many chunks (see
+ * nn_conv2d_backward): a constant, so the order of the sum, and the bits,
+ * are the same for any number of threads. */
+enum { D_W_CHUNKS = 8 };
+
 /* For filter offset v: the output columns j whose input column j S + v - P
  * lies inside [0, W) form one run [j_lo, j_hi). */
 static void valid_run(int v, int S, int P, int W, int W2, int *j_lo, int *j_hi)
@@ -623,23 +628,46 @@ int nn_conv2d_backward(float *d_in, float *d_w, float *d_b, const float *d_out,
             }
         }
     }
-    /* d_w: the groups in order, d_w += d_out col^T for each (the sum over
-     * the batch has one fixed order; nn_gemm itself uses the threads). */
+    /* d_w = sum over the batch, in a fixed order that does not depend on the
+     * number of threads: the groups of images are split into D_W_CHUNKS
+     * consecutive chunks (fewer when there are fewer groups); each chunk
+     * sums its groups in order into its own partial gradient (nn_gemm,
+     * partial = d_out col^T for the first group, partial += for the next),
+     * and then d_w += partial_0, += partial_1, ... in chunk order.  The
+     * threads (when asked) take whole chunks. */
     if (d_w) {
-        float *space = workspace(cfg_size + grouped_size + pad_size);
-        float *col = cfg_size ? space : NULL, *grouped = grouped_size ? space + cfg_size : NULL;
-        float *padded = pad_size ? space + cfg_size + grouped_size : NULL;
-        if (padded)
-            memset(padded, 0, sizeof(float) * pad_size);
-        for (int group = 0; group < n_groups; group++) {
-            const int n0 = group * G, g = G < d->N - n0 ? G : d->N - n0, cols = g * HW2;
-            const float *gd = group_d_out(grouped, d_out, n0, g, d);
-            if (col)
-                for (int t = 0; t < g; t++)
-                    im2col(col + (size_t)t * HW2, (size_t)cols, in + (n0 + t) * in_stride, d, padded);
-            nn_gemm(NN_NO_TRANS, NN_TRANS, K, CFF, cols, 1.0f, gd, cols,
-                    col ? col : in + n0 * in_stride, cols, 1.0f, d_w, CFF);
+        const int n_chunks = n_groups < D_W_CHUNKS ? n_groups : D_W_CHUNKS;
+        const size_t n_w = (size_t)K * CFF;
+        float *partials = nn_malloc(sizeof(float) * n_w * (size_t)n_chunks);
+        CONV_OMP(omp parallel num_threads(threads) if (threads > 1 && n_chunks > 1))
+        {
+            float *space = workspace(cfg_size + grouped_size + pad_size);
+            float *col = cfg_size ? space : NULL, *grouped = grouped_size ? space + cfg_size : NULL;
+            float *padded = pad_size ? space + cfg_size + grouped_size : NULL;
+            if (padded)
+                memset(padded, 0, sizeof(float) * pad_size);
+            CONV_OMP(omp for schedule(static))
+            for (int chunk = 0; chunk < n_chunks; chunk++) {
+                const int first = (int)((long)n_groups * chunk / n_chunks);
+                const int last = (int)((long)n_groups * (chunk + 1) / n_chunks);
+                float *partial = partials + n_w * (size_t)chunk;
+                for (int group = first; group < last; group++) {
+                    const int n0 = group * G, g = G < d->N - n0 ? G : d->N - n0, cols = g * HW2;
+                    const float *gd = group_d_out(grouped, d_out, n0, g, d);
+                    if (col)
+                        for (int t = 0; t < g; t++)
+                            im2col(col + (size_t)t * HW2, (size_t)cols, in + (n0 + t) * in_stride,
+                                   d, padded);
+                    nn_gemm(NN_NO_TRANS, NN_TRANS, K, CFF, cols, 1.0f, gd, cols,
+                            col ? col : in + n0 * in_stride, cols, group == first ? 0.0f : 1.0f,
+                            partial, CFF);
+                }
+            }
         }
+        for (int chunk = 0; chunk < n_chunks; chunk++)
+            for (size_t e = 0; e < n_w; e++)
+                d_w[e] += partials[n_w * (size_t)chunk + e];
+        free(partials);
     }
     return NN_OK;
 }
