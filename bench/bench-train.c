@@ -20,7 +20,8 @@
  *
  * Prints one line, `net threads seconds_per_epoch peak_rss_MiB last_loss`:
  * the time of the training loop alone (data loading excluded, as on the
- * PyTorch side), the peak resident memory of the whole process, and the mean
+ * PyTorch side; with --batches N only N batches are trained and the time
+ * is scaled to the whole epoch), the peak resident memory of the whole process, and the mean
  * loss of the epoch's last 100 batches (a sanity check that it learned).
  * --cpu-time times by the process's CPU time instead (all threads summed:
  * for one thread on a machine busy with other work, where the wall clock
@@ -223,11 +224,13 @@ int main(int argc, char **argv)
 {
     static const char *const nets[] = {"mlp", "lenet", "net2", NULL};
     const char *net_name = "mlp";
-    int epochs = 1, limit = 0, cpu_time = 0;
+    int epochs = 1, limit = 0, cpu_time = 0, max_batches = 0;
     nn_option options[] = {
         NN_OPT_CHOICE("net", "NAME", "the network: mlp, lenet or net2", &net_name, nets),
         NN_OPT_INT("epochs", "E", "epochs to train (the time is per epoch)", &epochs, 1, 100),
-        NN_OPT_INT("limit", "N", "train on the first N images only (0: all 60,000)", &limit, 0, 60000),
+        NN_OPT_INT("limit", "N", "load the first N images only (0: all 60,000)", &limit, 0, 60000),
+        NN_OPT_INT("batches", "N", "train N batches of each epoch and scale the time to the "
+                   "whole epoch (0: all)", &max_batches, 0, 60000),
         NN_OPT_FLAG("cpu-time", "time by the process's CPU time, not the wall clock (for one "
                     "thread on a machine busy with other work)", &cpu_time),
         NN_OPT_END,
@@ -251,6 +254,7 @@ int main(int argc, char **argv)
         nn_die_last();
 
     const int n_batches = train.n / BATCH;
+    const int run_batches = max_batches && max_batches < n_batches ? max_batches : n_batches;
     int *order = nn_malloc(sizeof(int) * (size_t)train.n), labels[BATCH];
     double seconds = 0, tail_loss = 0;
     int tail = 0;
@@ -259,7 +263,7 @@ int main(int argc, char **argv)
             order[i] = i;
         nn_rng_shuffle(&rng, order, (size_t)train.n);
         double t0 = now(cpu_time);
-        for (int bt = 0; bt < n_batches; bt++) {
+        for (int bt = 0; bt < run_batches; bt++) {
             for (int r = 0; r < BATCH; r++) {
                 const int at = order[bt * BATCH + r];
                 memcpy(m.x + (size_t)r * SIDE * SIDE, train.x + (size_t)at * train.d,
@@ -269,12 +273,12 @@ int main(int argc, char **argv)
             double loss = forward_backward(&m, labels);
             if (nn_optim_step(&opt, m.params, m.grads) != NN_OK)
                 nn_die_last();
-            if (e == epochs - 1 && bt >= n_batches - 100) {
+            if (e == epochs - 1 && bt >= run_batches - 100) {
                 tail_loss += loss;
                 tail++;
             }
         }
-        seconds += now(cpu_time) - t0;
+        seconds += (now(cpu_time) - t0) * n_batches / run_batches;
     }
     int threads = 1;
 #if defined(_OPENMP)

@@ -8,10 +8,10 @@
 # defaults: ./bench/bench-train, bench/bench_train_torch.py, /usr/bin/python3.
 # Environment: ROUNDS (default 3), NETS (default "mlp lenet net2"),
 # THREADS (default "1 2"), CPU_TIME=1 (time the one-thread runs by CPU
-# time on both sides, for a machine busy with other work), LIMIT (train on the first LIMIT images, default
-# 0: all 60,000, one whole epoch; the time printed is then per image count
-# scaled to 60,000, and says so), PIN (default "taskset -c 0" for one
-# thread, "taskset -c 0,1" for two, when taskset exists).
+# time on both sides, for a machine busy with other work), BATCHES (train
+# only the first BATCHES batches of the epoch, all 60,000 images loaded,
+# and scale the time to the epoch's 937 batches; default 0: the whole
+# epoch).  Runs are pinned with taskset to core 0 (1 thread) or cores 0-1.
 #
 # Kit threads: nn_gemm's OpenMP threads (OMP_NUM_THREADS=T).  PyTorch:
 # torch.set_num_threads(T).  Columns: seconds per epoch (median), peak RSS
@@ -24,7 +24,7 @@ python=${3:-/usr/bin/python3}
 rounds=${ROUNDS:-3}
 nets=${NETS:-mlp lenet net2}
 threads_list=${THREADS:-1 2}
-limit=${LIMIT:-0}
+batches=${BATCHES:-0}
 # CPU_TIME=1: time one-thread runs by CPU time (both sides), for a busy machine
 cpu_flag=
 
@@ -46,8 +46,8 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "# $(grep -m 1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //'), $(nproc) cores;" \
      "load average $(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null)"
-if [ "$limit" -gt 0 ]; then
-    echo "# $rounds alternating rounds, medians; trained on the first $limit images, times scaled to 60000"
+if [ "$batches" -gt 0 ]; then
+    echo "# $rounds alternating rounds, medians; $batches batches of 64 trained, times scaled to the epoch (937 batches)"
 else
     echo "# $rounds alternating rounds, medians; one whole epoch of 60000 images"
 fi
@@ -61,10 +61,10 @@ for net in $nets; do
         : > "$tmp.torch"
         r=0
         while [ "$r" -lt "$rounds" ]; do
-            OMP_NUM_THREADS=$threads $(pin "$threads") "$bench" --net "$net" --limit "$limit" $cpu_flag \
+            OMP_NUM_THREADS=$threads $(pin "$threads") "$bench" --net "$net" --batches "$batches" $cpu_flag \
                 >> "$tmp.kit"
             $(pin "$threads") "$python" "$script" --net "$net" --threads "$threads" \
-                --limit "$limit" $cpu_flag >> "$tmp.torch"
+                --batches "$batches" $cpu_flag >> "$tmp.torch"
             r=$((r + 1))
         done
         kit_s=$(awk '{ print $3 }' "$tmp.kit" | median)
@@ -73,12 +73,9 @@ for net in $nets; do
         torch_m=$(awk '{ print $4 }' "$tmp.torch" | median)
         kit_l=$(awk '{ print $5 }' "$tmp.kit" | median)
         torch_l=$(awk '{ print $5 }' "$tmp.torch" | median)
-        # A limited run is scaled to a whole epoch of 60,000 images.
-        scale=1
-        if [ "$limit" -gt 0 ]; then scale=$(awk -v l="$limit" 'BEGIN { print 60000 / l }'); fi
         awk -v n="$net" -v t="$threads" -v ks="$kit_s" -v ts="$torch_s" -v km="$kit_m" \
-            -v tm="$torch_m" -v kl="$kit_l" -v tl="$torch_l" -v s="$scale" 'BEGIN {
-            printf "%-6s %3d %10.2f %10.2f %8.2f %9.0f %9.0f %8.3f %8.3f\n", n, t, ks * s, ts * s,
+            -v tm="$torch_m" -v kl="$kit_l" -v tl="$torch_l" 'BEGIN {
+            printf "%-6s %3d %10.2f %10.2f %8.2f %9.0f %9.0f %8.3f %8.3f\n", n, t, ks, ts,
                    ks / ts, km, tm, kl, tl }'
     done
 done

@@ -13,7 +13,8 @@ and the comparison is of the training step).
 
 Prints one line, the format of bench-train:
     net threads seconds_per_epoch peak_rss_MiB last_loss
-(the time of the training loop alone, by the wall clock or with --cpu-time
+(the time of the training loop alone, with --batches N of N batches scaled
+to the whole epoch, by the wall clock or with --cpu-time
 the process's CPU time, the peak resident memory of the
 process, the mean loss of the last epoch's last 100 batches)."""
 import argparse
@@ -63,7 +64,9 @@ def main():
     parser.add_argument("--net", choices=["mlp", "lenet", "net2"], default="mlp")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--limit", type=int, default=0, help="first N images only (0: all)")
+    parser.add_argument("--limit", type=int, default=0, help="load the first N images only (0: all)")
+    parser.add_argument("--batches", type=int, default=0,
+                        help="train N batches per epoch, time scaled to the whole epoch (0: all)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--cpu-time", action="store_true",
                         help="time by the process's CPU time, not the wall clock")
@@ -80,19 +83,20 @@ def main():
     loss_fn = nn.CrossEntropyLoss()
     clock = time.process_time if args.cpu_time else time.perf_counter
     n_batches = x.shape[0] // BATCH
+    run_batches = min(args.batches, n_batches) if args.batches else n_batches
     seconds, tail = 0.0, []
     for epoch in range(args.epochs):
         order = torch.randperm(x.shape[0])
         start = clock()
-        for b in range(n_batches):
+        for b in range(run_batches):
             idx = order[b * BATCH:(b + 1) * BATCH]
             opt.zero_grad()
             loss = loss_fn(model(x[idx]), y[idx])
             loss.backward()
             opt.step()
-            if epoch == args.epochs - 1 and b >= n_batches - 100:
+            if epoch == args.epochs - 1 and b >= run_batches - 100:
                 tail.append(loss.item())
-        seconds += clock() - start
+        seconds += (clock() - start) * n_batches / run_batches
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     print("%s %d %.3f %.1f %.4f" % (args.net, torch.get_num_threads(), seconds / args.epochs,
                                     rss, sum(tail) / max(len(tail), 1)))
