@@ -637,6 +637,12 @@ int nn_conv2d_backward(float *d_in, float *d_w, float *d_b, const float *d_out,
      * threads (when asked) take whole chunks. */
     if (d_w) {
         const int n_chunks = n_groups < D_W_CHUNKS ? n_groups : D_W_CHUNKS;
+        /* With 16 filters or more, the product is computed transposed,
+         * d_w^T (C F F, K) = col (C F F, g H2 W2) . d_out^T: then nn_gemm
+         * reads the large col in place and packs only the small d_out, and
+         * K fills its 16-column slivers.  Each element is the same sum in the
+         * same order either way, so the bits do not change. */
+        const int transposed = K >= 16;
         const size_t n_w = (size_t)K * CFF;
         float *partials = nn_malloc(sizeof(float) * n_w * (size_t)n_chunks);
         CONV_OMP(omp parallel num_threads(threads) if (threads > 1 && n_chunks > 1))
@@ -658,15 +664,27 @@ int nn_conv2d_backward(float *d_in, float *d_w, float *d_b, const float *d_out,
                         for (int t = 0; t < g; t++)
                             im2col(col + (size_t)t * HW2, (size_t)cols, in + (n0 + t) * in_stride,
                                    d, padded);
-                    nn_gemm(NN_NO_TRANS, NN_TRANS, K, CFF, cols, 1.0f, gd, cols,
-                            col ? col : in + n0 * in_stride, cols, group == first ? 0.0f : 1.0f,
-                            partial, CFF);
+                    const float *unrolled = col ? col : in + n0 * in_stride;
+                    const float beta = group == first ? 0.0f : 1.0f;
+                    if (transposed)
+                        nn_gemm(NN_NO_TRANS, NN_TRANS, CFF, K, cols, 1.0f, unrolled, cols, gd, cols,
+                                beta, partial, K);
+                    else
+                        nn_gemm(NN_NO_TRANS, NN_TRANS, K, CFF, cols, 1.0f, gd, cols, unrolled, cols,
+                                beta, partial, CFF);
                 }
             }
         }
-        for (int chunk = 0; chunk < n_chunks; chunk++)
-            for (size_t e = 0; e < n_w; e++)
-                d_w[e] += partials[n_w * (size_t)chunk + e];
+        for (int chunk = 0; chunk < n_chunks; chunk++) {
+            const float *partial = partials + n_w * (size_t)chunk;
+            if (transposed)
+                for (int k = 0; k < K; k++)
+                    for (int r = 0; r < CFF; r++)
+                        d_w[(size_t)k * CFF + r] += partial[(size_t)r * K + k];
+            else
+                for (size_t e = 0; e < n_w; e++)
+                    d_w[e] += partial[e];
+        }
         free(partials);
     }
     return NN_OK;

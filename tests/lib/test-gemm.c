@@ -7,8 +7,8 @@
  * Dimension letters as in nn_gemm.h: op(A) (M, K), op(B) (K, N), C (M, N).
  *
  * Tolerance.  nn_gemm_naive sums in double and rounds once; nn_gemm sums K
- * float products, rounding after each addition, in blocks of KC whose sums
- * are then scaled by alpha and added to beta C.  The standard bound for a
+ * float products by fused multiply-adds, rounding once per term, in blocks
+ * of KC whose sums are then scaled by alpha and added to beta C.  The standard bound for a
  * float sum of K products (Higham, Accuracy and Stability of Numerical
  * Algorithms, eq. 3.5) is |error| <= K u sum_k |a_ik b_kj| + O(u^2), with
  * u = 2^-24 the unit roundoff of float.  The blocking, alpha, beta and the
