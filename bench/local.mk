@@ -22,3 +22,7 @@ EXTRA_DIST += bench/bench-conv.sh bench/bench_conv_torch.py bench/README-conv.md
 BENCHMARKS += bench/bench-train
 bench_bench_train_SOURCES = bench/bench-train.c
 EXTRA_DIST += bench/bench-train.sh bench/bench_train_torch.py
+bench-train: bench/bench-train
+	$(SHELL) $(srcdir)/bench/bench-train.sh ./bench/bench-train \
+	  $(srcdir)/bench/bench_train_torch.py '$(PYTHON3)'
+.PHONY: bench-train

@@ -267,62 +267,52 @@ static void pack_a_sliver(float *restrict dst, int trans_a, const float *A, int 
 }
 
 /* Pack one sliver of the B block, op(B)[k0 : k0+kc, j0 : j0+cols] with
- * cols <= NR: for k = 0 .. kc-1, the row op(B)[k0 + k][j0 .. j0+NR-1]
- * contiguous.  Columns past `cols` (the right edge of C) are zero. */
-static void pack_b_sliver(float *restrict dst, int trans_b, const float *B, int ldb, int k0,
-                          int kc, int j0, int cols)
+ * cols <= NR, from B stored (K, N) (not transposed; pack_b_transposed_avx2
+ * below packs B stored (N, K)): for k = 0 .. kc-1, the row
+ * op(B)[k0 + k][j0 .. j0+NR-1] contiguous.  Columns past `cols` (the right
+ * edge of C) are zero. */
+static void pack_b_sliver(float *restrict dst, const float *B, int ldb, int k0, int kc, int j0,
+                          int cols)
 {
-    if (!trans_b) {
-        /* B stored (K, N): a row segment per k.  A whole sliver copies a
-         * constant NR numbers per k, a memcpy the compiler turns into a few
-         * vector moves (a loop would become a library call per k). */
-        if (cols == NR) {
-            for (int k = 0; k < kc; k++, dst += NR)
-                memcpy(dst, &B[(size_t)(k0 + k) * ldb + j0], sizeof(float) * NR);
-            return;
-        }
-        for (int k = 0; k < kc; k++, dst += NR) {
-            const float *src = &B[(size_t)(k0 + k) * ldb + j0];
-            int c = 0;
-            for (; c < cols; c++)
-                dst[c] = src[c];
-            for (; c < NR; c++)
-                dst[c] = 0.0f;
-        }
+    /* A whole sliver copies a constant NR numbers per k, a memcpy the
+     * compiler turns into a few vector moves (a loop would become a library
+     * call per k). */
+    if (cols == NR) {
+        for (int k = 0; k < kc; k++, dst += NR)
+            memcpy(dst, &B[(size_t)(k0 + k) * ldb + j0], sizeof(float) * NR);
         return;
     }
-    /* B stored (N, K): column j of op(B) is row j of B, contiguous in k, so
-     * this is a transpose.  Whole slivers go 8 k at a time through an 8 x 8
-     * transpose in registers (pack_b_transposed_avx2); the rest here. */
     for (int k = 0; k < kc; k++, dst += NR) {
+        const float *src = &B[(size_t)(k0 + k) * ldb + j0];
         int c = 0;
         for (; c < cols; c++)
-            dst[c] = B[(size_t)(j0 + c) * ldb + k0 + k];
+            dst[c] = src[c];
         for (; c < NR; c++)
             dst[c] = 0.0f;
     }
 }
 
-/* A whole sliver (NR = 16 columns) of B stored (N, K), packed 8 k at a
+/* A sliver (cols <= NR = 16 columns) of B stored (N, K), packed 8 k at a
  * time: two 8 x 8 blocks (rows j0..j0+7 and j0+8..j0+15 of B, columns
- * k..k+7) transposed with unpack and permute instructions.  Only moves
- * numbers: the result is the scalar pack_b_sliver's, faster. */
+ * k..k+7) transposed with unpack and permute instructions; rows past `cols`
+ * read as zeros.  Only moves numbers: the result is the scalar
+ * pack_b_sliver's, faster. */
 __attribute__((target("avx2")))
 static void pack_b_transposed_avx2(float *restrict dst, const float *B, int ldb, int k0, int kc,
-                                   int j0)
+                                   int j0, int cols)
 {
     int k = 0;
     for (; k + 8 <= kc; k += 8) {
         for (int half = 0; half < 2; half++) {
             const float *src = &B[(size_t)(j0 + 8 * half) * ldb + k0 + k];
-            __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ldb);
-            __m256 r2 = _mm256_loadu_ps(src + 2 * (size_t)ldb), r3 = _mm256_loadu_ps(src + 3 * (size_t)ldb);
-            __m256 r4 = _mm256_loadu_ps(src + 4 * (size_t)ldb), r5 = _mm256_loadu_ps(src + 5 * (size_t)ldb);
-            __m256 r6 = _mm256_loadu_ps(src + 6 * (size_t)ldb), r7 = _mm256_loadu_ps(src + 7 * (size_t)ldb);
-            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-            __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-            __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-            __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+            __m256 r[8];
+            for (int q = 0; q < 8; q++)
+                r[q] = 8 * half + q < cols ? _mm256_loadu_ps(src + (size_t)q * ldb)
+                                           : _mm256_setzero_ps();
+            __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+            __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+            __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+            __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
             __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
             __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
             __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
@@ -340,7 +330,7 @@ static void pack_b_transposed_avx2(float *restrict dst, const float *B, int ldb,
     }
     for (; k < kc; k++)
         for (int c = 0; c < NR; c++)
-            dst[(size_t)k * NR + c] = B[(size_t)(j0 + c) * ldb + k0 + k];
+            dst[(size_t)k * NR + c] = c < cols ? B[(size_t)(j0 + c) * ldb + k0 + k] : 0.0f;
 }
 
 /* ---- The AVX2 micro-kernel -------------------------------------------------
@@ -582,14 +572,14 @@ static void gemm_band(gemm_job g, int j_begin, int j_end, run_block_fn *run)
             const int kc = min_int(KC, g.K - k0);
             for (int s = 0; s < n_slivers; s++) {
                 const int cols = min_int(NR, nc - s * NR);
-                if (g.pack_b && g.trans_b && cols == NR)
+                if (g.pack_b && g.trans_b)
                     pack_b_transposed_avx2(&g.b_pack[(size_t)s * KC * NR], g.B, g.ldb, k0, kc,
-                                           j0 + s * NR);
+                                           j0 + s * NR, cols);
                 else if (g.pack_b)
-                    pack_b_sliver(&g.b_pack[(size_t)s * KC * NR], g.trans_b, g.B, g.ldb, k0, kc,
-                                  j0 + s * NR, cols);
+                    pack_b_sliver(&g.b_pack[(size_t)s * KC * NR], g.B, g.ldb, k0, kc, j0 + s * NR,
+                                  cols);
                 else if (cols < NR)
-                    pack_b_sliver(g.b_pack, g.trans_b, g.B, g.ldb, k0, kc, j0 + s * NR, cols);
+                    pack_b_sliver(g.b_pack, g.B, g.ldb, k0, kc, j0 + s * NR, cols);
             }
             for (int i0 = 0; i0 < g.M; i0 += MC) {
                 const int mc = min_int(MC, g.M - i0);
