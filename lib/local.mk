@@ -18,3 +18,4 @@ lib_libnnlab_a_SOURCES += lib/data.c
 lib_libnnlab_a_SOURCES += lib/nn_conv.h lib/conv.c lib/nn_pool.h lib/pool.c
 lib_libnnlab_a_SOURCES += lib/nn_optim.h lib/optim.c
 lib_libnnlab_a_SOURCES += lib/nn_batchnorm.h lib/batchnorm.c
+lib_libnnlab_a_SOURCES += lib/nn_vmath.h lib/vmath.c

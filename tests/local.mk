@@ -33,3 +33,6 @@ CORE_SHELL_TESTS = tests/lib/test-tap.sh tests/lib/test-cli.sh tests/lib/test-fi
 dist_check_SCRIPTS = $(CORE_SHELL_TESTS)
 TESTS += $(CORE_SHELL_TESTS)
 EXTRA_DIST += tests/chapter-run-lib.sh
+## The kit's float tanh and sigmoid: accuracy against libm, paths bit-equal.
+check_PROGRAMS += tests/lib/test-vmath
+TESTS += tests/lib/test-vmath
