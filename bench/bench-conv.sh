@@ -6,13 +6,17 @@
 #   sh bench/bench-conv.sh [BENCH_CONV [TORCH_SCRIPT [PYTHON]]]
 #
 # defaults: ./bench/bench-conv, bench/bench_conv_torch.py, /usr/bin/python3;
-# MIN_TIME (seconds per timing round, default 0.2) and ROUNDS (default 3).
+# MIN_TIME (seconds per timing round, default 0.2), ROUNDS (default 3) and
+# CPU_TIME=1 (time by CPU time, for a machine busy with other work).
 # `make bench-conv` runs it from the build tree.
 set -e
 bench=${1:-./bench/bench-conv}
 script=${2:-$(dirname "$0")/bench_conv_torch.py}
 python=${3:-/usr/bin/python3}
 min_time=${MIN_TIME:-0.2}
+# CPU_TIME=1: time by each side's thread CPU time (for a busy machine)
+cpu_flag=
+if [ "${CPU_TIME:-0}" = 1 ]; then cpu_flag=--cpu-time; fi
 
 if ! "$python" -c 'import torch' 2>/dev/null; then
     echo "bench-conv: $python cannot import torch; give a Python with torch as the third" >&2
@@ -28,8 +32,8 @@ rounds=${ROUNDS:-3}
 : > "$tmp.torch"
 i=0
 while [ $i -lt "$rounds" ]; do
-    OMP_NUM_THREADS=1 "$bench" --min-time "$min_time" >> "$tmp.nn"
-    "$python" "$script" --min-time "$min_time" >> "$tmp.torch"
+    OMP_NUM_THREADS=1 "$bench" --min-time "$min_time" $cpu_flag >> "$tmp.nn"
+    "$python" "$script" --min-time "$min_time" $cpu_flag >> "$tmp.torch"
     i=$((i + 1))
 done
 grep '^#' "$tmp.nn" | head -n 1

@@ -17,3 +17,12 @@ bench: $(BENCHMARKS)
 ## chapters/05-convolution/local.mk; results in bench/README-conv.md.
 BENCHMARKS += bench/bench-conv
 EXTRA_DIST += bench/bench-conv.sh bench/bench_conv_torch.py bench/README-conv.md
+## bench-train: one epoch of training, the kit's layers against PyTorch
+## (bench/bench-train.sh alternates the two; bench/README.md has the figures).
+BENCHMARKS += bench/bench-train
+bench_bench_train_SOURCES = bench/bench-train.c
+EXTRA_DIST += bench/bench-train.sh bench/bench_train_torch.py
+bench-train: bench/bench-train
+	$(SHELL) $(srcdir)/bench/bench-train.sh ./bench/bench-train \
+	  $(srcdir)/bench/bench_train_torch.py '$(PYTHON3)'
+.PHONY: bench-train

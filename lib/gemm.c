@@ -5,71 +5,73 @@
  * i runs over M (rows of C), j over N (columns of C), k over K (the sum).
  *
  * Two versions with the same signature: nn_gemm_naive, one dot product per
- * element of C in double, the reference; and nn_gemm, a blocked kernel in the
- * style of GotoBLAS and BLIS, tested against it (tests/lib/test-gemm.c) and
- * timed against OpenBLAS (bench/bench-gemm.c).
+ * element of C in double, the reference; and nn_gemm, tested against it
+ * (tests/lib/test-gemm.c) and timed against OpenBLAS (bench/bench-gemm.c).
+ * nn_gemm has three code paths, chosen at run time: "scalar" (portable C,
+ * any CPU), "avx2" (AVX2 with fused multiply-add) and "avx512" (AVX-512F).
+ *
+ * ---- Same bits on every machine -------------------------------------------
+ * The kit promises: same seed, same bits, on every machine and at every
+ * thread count.  So every element of C is computed by ONE fixed sequence of
+ * IEEE float operations, whatever the path, the CPU or the threads:
+ *
+ *     for each block of K, k0 = 0, KC, 2 KC, ...  (KC = 256, a constant):
+ *         acc = 0
+ *         for k = k0 .. min(K, k0 + KC) - 1, in order:
+ *             acc = fma(a_ik, b_kj, acc)            a_ik b_kj + acc, rounded once
+ *         first block, beta == 0:   c = alpha acc   (C is not read: it may be garbage)
+ *         first block, beta != 0:   c = fma(alpha, acc, beta c)
+ *         later blocks:             c = fma(alpha, acc, c)
+ *
+ * Fused multiply-add is one correctly rounded IEEE 754 operation, so it gives
+ * the same bits on every CPU that has it, and the C library's fmaf() gives
+ * those same bits in software on a CPU that has not (slowly).  What would
+ * break the promise is a different ORDER: summing k in another order, or in
+ * several partial sums (as a kernel that splits k over vector lanes does,
+ * or -ffast-math lets the compiler do), or moving the block boundaries.  No
+ * path does.  A vector instruction computes 8 (AVX2) or 16 (AVX-512)
+ * neighbouring j at once, lane by lane, each lane exactly the sequence
+ * above: the width changes the speed, never the result.  Which tiles are
+ * computed when, whether an operand is packed or read in place, and which
+ * thread computes a tile change nothing either: each element is still that
+ * one sequence.  tests/lib/test-gemm.c checks every path this CPU has, and
+ * 1, 2 and 3 threads, bit for bit (memcmp) on odd shapes.
  *
  * ---- Why blocking --------------------------------------------------------
  * C = A B does 2 M N K flops on M K + K N + M N numbers: each number of A is
- * used N times and each number of B M times.  A triple loop fetches them
- * from memory again for every use; a fast kernel fetches each once into a
- * cache level where it stays while it is reused.  Three levels of blocks:
+ * used N times and each number of B M times.  A fast kernel fetches each
+ * once into a cache level where it stays while it is reused (the scheme of
+ * GotoBLAS and BLIS):
  *
  *   1. A block of KC rows and NC columns of op(B) is packed into one
- *      contiguous buffer (it stays in the L3/L2 cache).
- *   2. A block of MC rows and KC columns of op(A) is packed into a second
- *      buffer (it stays in the L2 cache) and multiplied by the whole B block.
- *   3. Inside, a micro-kernel computes one MR x NR tile of C from a sliver of
- *      MR rows of the A block and a sliver of NR columns of the B block,
- *      keeping the MR x NR partial sums in vector registers for all KC steps
- *      of k: per step it loads MR numbers of A and NR of B and does MR NR
- *      multiplications and additions.  The B sliver (KC x NR) stays in L1.
+ *      contiguous buffer of slivers of NR columns (it stays in L2/L3).
+ *   2. A block of MC rows and KC columns of op(A) (it stays in L2) is
+ *      multiplied by the whole B block.
+ *   3. Inside, a micro-kernel computes one MR x NR tile of C from an A
+ *      sliver and a B sliver, keeping the MR x NR accumulators in vector
+ *      registers for all KC steps of k: per step it loads NR numbers of B,
+ *      broadcasts MR numbers of A, and does MR NR fused multiply-adds.
  *
- *     for j0 over N in steps of NC:             B block  op(B)[k0:k0+KC, j0:j0+NC]
- *       for k0 over K in steps of KC:           packed into slivers of NR columns
- *         for i0 over M in steps of MC:         A block  op(A)[i0:i0+MC, k0:k0+KC]
- *           for jr over the block's N, step NR: packed into slivers of MR rows
- *             for ir over the block's M, step MR:
- *               C[ir:ir+MR, jr:jr+NR] (+)= alpha * A sliver . B sliver
+ *     for j0 over N in steps of NC:
+ *       for k0 over K in steps of KC:         (the block boundaries above)
+ *         pack the B block op(B)[k0:k0+KC, j0:j0+NC]
+ *         for i0 over M in steps of MC:      the A block op(A)[i0:i0+MC, k0:k0+KC]
+ *           for each B sliver (NR columns), for each A sliver (MR rows):
+ *             C tile (+)= micro-kernel
  *
- * Packing also makes the transposes free: whichever of the four layouts
- * A and B come in, the packed slivers have the same layout, so there is
- * one micro-kernel.  Slivers at the edges (M not a multiple of MR, N not a
- * multiple of NR) are padded with zeros and only the valid part of the
- * tile is written back.
- *
- * ---- Same numbers on every machine ---------------------------------------
- * The kit promises: same seed, same numbers.  So every element of C is
- * computed by one fixed sequence of float operations, whatever the CPU:
- *
- *     for each block of K, k0 = 0, KC, 2 KC, ... (KC is a constant):
- *         acc = 0;  for k = k0 .. min(K, k0+KC)-1 in order:  acc = acc + a_ik * b_kj
- *         first block:   c = alpha * acc            (beta == 0: C is not read)
- *                        c = alpha * acc + beta * c  (beta != 0)
- *         later blocks:  c = alpha * acc + c
- *
- * A vector instruction does this for 4 (SSE2) or 8 (AVX2) neighbouring j
- * at once, lane by lane, so the vector width changes the speed and never the result.  Two
- * things would change it, and are excluded:
- *   - fused multiply-add (a * b + c rounded once instead of twice): the
- *     AVX2 path below is compiled for "avx2" only, which has no FMA
- *     instructions, and the compiler may not contract a * b + c anyway
- *     (GCC does not under -std=c11; clang is told so below);
- *   - reordering the sum over k (as -ffast-math or a kernel that splits k
- *     over vector lanes would): the kit never uses either.
- * The generic path (SSE2, every x86-64) and the AVX2 path are one source
- * compiled twice (the SSE2 one doing each tile in two halves of columns, as
- * its registers are half as wide); test-gemm checks they agree bit for bit.
- * With OpenMP (used only when OMP_NUM_THREADS is set, see nn_gemm), each
- * thread takes a band of columns of C and computes it exactly as one thread
- * would: one thread or several, same bits (test-gemm checks 1, 2 and 3).  Only NNLAB_GEMM=blas (OpenBLAS, which uses
- * FMA and its own blocking) gives different roundings; it is there for
- * comparison and is never the default. */
+ * Packing B makes its layouts look alike to the micro-kernel and keeps a
+ * sliver in L1.  It is also a cost, K N copies per call, which a small or
+ * skinny product (the MLP at batch 16: M = 16) cannot amortise.  The
+ * micro-kernel reads A in place (it broadcasts single numbers, from any
+ * layout) and B in place when op(B) rows are contiguous (B not
+ * transposed), so the driver packs only what pays: see PACK_B_MIN_M. */
 #include <config.h>
 
 #include "nn_gemm.h"
 
+#include <math.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +82,8 @@
 #include <omp.h>
 #endif
 
-/* GCC never contracts a * b + c under -std=c11; clang does unless told. */
+/* a * b + c must be rounded twice where the source says so (alpha acc is a
+ * plain product) and once only where fmaf() says so: no contraction. */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
 #endif
@@ -91,6 +94,11 @@
 #else
 #include <openblas/cblas.h>
 #endif
+#endif
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define GEMM_HAVE_X86_PATHS 1
+#include <immintrin.h>
 #endif
 
 /* The reference: one dot product per output, accumulated in double so it is
@@ -113,15 +121,14 @@ void nn_gemm_naive(int trans_a, int trans_b, int M, int N, int K,
 }
 
 /* ---- Block sizes ----------------------------------------------------------
- * MR x NR = 6 x 16: 12 AVX2 registers of 8 floats hold the tile, 2 more a
- * row of the B sliver and 1 the broadcast a_ik, of the 16 there are (the
- * classic BLIS Haswell shape; the SSE2 path does it in two 6 x 8 halves,
- * see micro_kernel).  KC = 256: a B sliver is 256 x 16 floats =
- * 16 KiB, half an L1 cache.  MC = 96 (16 slivers): the A block is 96 KiB of
- * L2.  NC = 3072: the B block, 3 MiB, fits the shared cache; the kit's
- * shapes rarely have N > NC at all.  KC is part of the result (it fixes
- * where partial sums are rounded into C), so it is the same on every path;
- * the others only change the speed. */
+ * KC = 256 is part of the result (it fixes where partial sums are rounded
+ * into C), so it is the same on every path.  The others only change speed:
+ * MR x NR = 6 x 16: the AVX2 tile, 12 registers of 8 floats for the
+ * accumulators, 2 for a row of the B sliver and 1 for the broadcast a_ik, of
+ * the 16 there are (the AVX-512 path does 6 x 32, two B slivers at once, in
+ * 12 of its 32 registers).  A B sliver, 256 x 16 floats, is 16 KiB, half
+ * the L1 cache; the A block, MC = 96 rows, 96 KiB of L2; the B block,
+ * NC = 3072 columns, 3 MiB, fits the shared cache. */
 enum { MR = 6, NR = 16, KC = 256, MC = 96, NC = 3072 };
 
 /* Below this many multiply-adds (M N K) the threads cost more than they save. */
@@ -140,122 +147,57 @@ enum { MR = 6, NR = 16, KC = 256, MC = 96, NC = 3072 };
 #define GEMM_INLINE static inline
 #endif
 
+/* The micro-kernels' loops over the MR rows of a tile are unrolled, so the
+ * accumulators, indexed by constants, live in registers. */
+#if defined(__GNUC__)
+#define GEMM_UNROLL _Pragma("GCC unroll 6")
+#else
+#define GEMM_UNROLL
+#endif
+
 static int min_int(int a, int b) { return a < b ? a : b; }
 
-/* Pack one sliver of the A block, op(A)[i0 : i0+rows, k0 : k0+kc] with
- * rows <= MR: for k = 0 .. kc-1, the column op(A)[i0 + r][k0 + k],
- * r = 0 .. MR-1, so the micro-kernel reads MR contiguous numbers per k.
- * Rows past `rows` (the bottom edge of C) are zero. */
-GEMM_INLINE void pack_a_sliver(float *restrict dst, int trans_a, const float *A, int lda,
-                               int i0, int rows, int k0, int kc)
+/* ---- The write-back, the last lines of the sequence above ------------------
+ * One element, in scalar code.  Every path uses this formula (the vector
+ * paths lane by lane, with the same operations); beta c with beta == 1 is
+ * exactly c, so later blocks (beta_block = 1) need no special case. */
+GEMM_INLINE float write_back(float acc, float c, float alpha, float beta, int overwrite)
 {
-    for (int k = 0; k < kc; k++, dst += MR) {
-        int r = 0;
-        if (trans_a) {
-            /* A stored (K, M): the MR numbers are contiguous in row k. */
-            const float *src = &A[(size_t)(k0 + k) * lda + i0];
-            for (; r < rows; r++)
-                dst[r] = src[r];
-        } else {
-            /* A stored (M, K): one number from each of MR rows. */
-            for (; r < rows; r++)
-                dst[r] = A[(size_t)(i0 + r) * lda + k0 + k];
-        }
-        for (; r < MR; r++)
-            dst[r] = 0.0f;
-    }
+    return overwrite ? alpha * acc : fmaf(alpha, acc, beta * c);
 }
 
-/* Pack one sliver of the B block, op(B)[k0 : k0+kc, j0 : j0+cols] with
- * cols <= NR: for k = 0 .. kc-1, the row op(B)[k0 + k][j0 + c],
- * c = 0 .. NR-1, contiguous.  Columns past `cols` (the right edge of C)
- * are zero. */
-GEMM_INLINE void pack_b_sliver(float *restrict dst, int trans_b, const float *B, int ldb,
-                               int k0, int kc, int j0, int cols)
+/* ---- The scalar path -------------------------------------------------------
+ * The sequence above as loops, with the C library's fmaf(): on a CPU with
+ * FMA the compiler or the library uses the instruction, on one without the
+ * library computes the correctly rounded result in software.  Row by row of
+ * C, one K block at a time, with the row's accumulators in acc: for each k,
+ * acc[j] = fma(a_ik, b_kj, acc[j]) for all j, so every element sees its k
+ * in order.  No packing: this path is for clarity and portability. */
+static void gemm_scalar(int trans_a, int trans_b, int M, int N, int K, float alpha,
+                        const float *A, int lda, const float *B, int ldb, float beta,
+                        float *C, int ldc)
 {
-    if (!trans_b) {
-        /* B stored (K, N): a row segment per k. */
-        for (int k = 0; k < kc; k++, dst += NR) {
-            const float *src = &B[(size_t)(k0 + k) * ldb + j0];
-            int c = 0;
-            for (; c < cols; c++)
-                dst[c] = src[c];
-            for (; c < NR; c++)
-                dst[c] = 0.0f;
-        }
-    } else {
-        /* B stored (N, K): column j of op(B) is row j of B, contiguous in k.
-         * Walk k in the outer loop so the writes are contiguous; the NR rows
-         * being read are NR sequential streams, which the caches follow. */
-        const float *src[NR];
-        for (int c = 0; c < cols; c++)
-            src[c] = &B[(size_t)(j0 + c) * ldb + k0];
-        for (int k = 0; k < kc; k++, dst += NR) {
-            int c = 0;
-            for (; c < cols; c++)
-                dst[c] = src[c][k];
-            for (; c < NR; c++)
-                dst[c] = 0.0f;
+    float *acc = nn_malloc(sizeof(float) * (size_t)N);
+    for (int i = 0; i < M; i++) {
+        float *c = &C[(size_t)i * ldc];
+        for (int k0 = 0; k0 < K; k0 += KC) {
+            const int k_end = min_int(K, k0 + KC);
+            const int overwrite = k0 == 0 && beta == 0.0f;
+            const float beta_block = k0 == 0 ? beta : 1.0f;
+            for (int j = 0; j < N; j++)
+                acc[j] = 0.0f;
+            for (int k = k0; k < k_end; k++) {
+                const float a_ik = trans_a ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                for (int j = 0; j < N; j++) {
+                    const float b_kj = trans_b ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                    acc[j] = fmaf(a_ik, b_kj, acc[j]);
+                }
+            }
+            for (int j = 0; j < N; j++)
+                c[j] = write_back(acc[j], c[j], alpha, beta_block, overwrite);
         }
     }
-}
-
-/* The micro-kernel: one MR x NR tile of C from an A sliver (kc x MR) and a
- * B sliver (kc x NR).
- *
- *     acc[i][j] = sum over k = 0 .. kc-1, in order, of a[k][i] * b[k][j]
- *
- * acc is a local array indexed by constants once the i loop is unrolled,
- * so the compiler keeps it in registers; the j loop over contiguous numbers
- * becomes vector instructions, each a_ik broadcast to all lanes.  The
- * registers decide how many columns fit at once: AVX2 has 16 of 8 floats,
- * enough for all 6 x 16 (12 registers, 2 for a row of B, 1 for a_ik); SSE2
- * has 16 of 4 floats, so the generic path does the tile as two halves of
- * 6 x 8, each over all of k.  `width` (NR or NR / 2) is a constant in each
- * path, and the halves change when an element is computed, never how.
- *
- * Then the tile is written back, only its valid rows and columns (rows x
- * cols) at the edges: overwrite (first K block, beta == 0): c = alpha acc,
- * C not read; otherwise c = alpha acc + beta c (beta is 1 after the first
- * K block). */
-GEMM_INLINE void micro_kernel(int kc, const float *restrict a, const float *restrict b,
-                              float *restrict C, int ldc, int rows, int cols,
-                              float alpha, float beta, int overwrite, const int width)
-{
-    for (int j0 = 0; j0 < cols; j0 += width) {
-        float acc[MR][NR] = {{0.0f}};
-        const float *a_k = a, *b_k = b + j0;
-        for (int k = 0; k < kc; k++, a_k += MR, b_k += NR) {
-#if defined(__GNUC__)
-#pragma GCC unroll MR
-#endif
-            for (int i = 0; i < MR; i++) {
-                const float a_ik = a_k[i];
-                for (int j = 0; j < width; j++)
-                    acc[i][j] += a_ik * b_k[j];
-            }
-        }
-        float *c0 = &C[j0];
-        if (rows == MR && j0 + width <= cols) {
-            /* Whole tile: constant bounds, so these loops vectorise too. */
-            for (int i = 0; i < MR; i++) {
-                float *c = &c0[(size_t)i * ldc];
-                if (overwrite)
-                    for (int j = 0; j < width; j++)
-                        c[j] = alpha * acc[i][j];
-                else
-                    for (int j = 0; j < width; j++)
-                        c[j] = alpha * acc[i][j] + beta * c[j];
-            }
-        } else {
-            const int n_cols = min_int(width, cols - j0);
-            for (int i = 0; i < rows; i++) {
-                float *c = &c0[(size_t)i * ldc];
-                for (int j = 0; j < n_cols; j++)
-                    c[j] = overwrite ? alpha * acc[i][j] : alpha * acc[i][j] + beta * c[j];
-            }
-        }
-    }
+    free(acc);
 }
 
 /* C = beta C, for K == 0 or alpha == 0 where there is nothing to add;
@@ -273,93 +215,440 @@ static void scale_c(int M, int N, float beta, float *C, int ldc)
     }
 }
 
-/* One column of tiles: the B sliver (kc x NR) against every A sliver of
- * the A block (mc rows), C[0 : mc, 0 : cols] of the given corner.  The B
- * sliver stays in L1 while the A block streams past it from L2.  This is
- * the only part whose speed depends on the instruction set, so it is the
- * part compiled once per code path (below). */
-GEMM_INLINE void tile_column(int kc, int mc, const float *a_pack, const float *b_sliver,
-                             float *C, int ldc, int cols, float alpha, float beta, int overwrite,
-                             const int width)
+#if defined(GEMM_HAVE_X86_PATHS)
+
+/* ---- Operands as the micro-kernel sees them ------------------------------
+ * An A sliver is MR rows of op(A) over kc steps of k: a_ik at
+ * a[i * row_step + k * k_step].  Packed, row_step = 1 and k_step = MR (MR
+ * contiguous numbers per k); read in place from A stored (M, K),
+ * row_step = lda and k_step = 1; from A stored (K, M), row_step = 1 and
+ * k_step = lda.  A B sliver is kc rows of NR contiguous numbers of op(B),
+ * b_kj at b[k * b_step + j]: packed, b_step = NR; in place from B stored
+ * (K, N), b_step = ldb. */
+typedef struct {
+    const float *a;
+    long row_step, k_step;
+} a_sliver;
+
+/* Pack one sliver of A, op(A)[i0 : i0+rows, k0 : k0+kc] with
+ * rows <= MR (only the bottom edge of C is packed: see PACK_B_MIN_M): for k = 0 .. kc-1, the MR numbers op(A)[i0 + r][k0 + k]
+ * contiguous.  Rows past `rows` (the bottom edge of C) are zero. */
+static void pack_a_sliver(float *restrict dst, int trans_a, const float *A, int lda, int i0,
+                          int rows, int k0, int kc)
 {
-    for (int ir = 0; ir < mc; ir += MR)
-        micro_kernel(kc, &a_pack[(size_t)ir * KC], b_sliver, &C[(size_t)ir * ldc], ldc,
-                     min_int(MR, mc - ir), cols, alpha, beta, overwrite, width);
+    if (trans_a) {
+        /* A stored (K, M): the numbers of one k are contiguous. */
+        if (rows == MR) {
+            for (int k = 0; k < kc; k++, dst += MR)
+                memcpy(dst, &A[(size_t)(k0 + k) * lda + i0], sizeof(float) * MR);
+            return;
+        }
+        for (int k = 0; k < kc; k++, dst += MR) {
+            const float *src = &A[(size_t)(k0 + k) * lda + i0];
+            int r = 0;
+            for (; r < rows; r++)
+                dst[r] = src[r];
+            for (; r < MR; r++)
+                dst[r] = 0.0f;
+        }
+    } else {
+        /* A stored (M, K): one number from each of `rows` rows per k. */
+        const float *src[MR];
+        for (int r = 0; r < rows; r++)
+            src[r] = &A[(size_t)(i0 + r) * lda + k0];
+        for (int k = 0; k < kc; k++, dst += MR) {
+            int r = 0;
+            for (; r < rows; r++)
+                dst[r] = src[r][k];
+            for (; r < MR; r++)
+                dst[r] = 0.0f;
+        }
+    }
 }
 
-typedef void tile_column_fn(int kc, int mc, const float *a_pack, const float *b_sliver,
-                            float *C, int ldc, int cols, float alpha, float beta, int overwrite);
-
-/* ---- Code paths -----------------------------------------------------------
- * The same tile_column compiled for plain x86-64 (SSE2) and for AVX2 (no
- * FMA: see the top of the file); nn_gemm picks the widest the CPU has. */
-static void tile_column_generic(int kc, int mc, const float *a_pack, const float *b_sliver,
-                                float *C, int ldc, int cols, float alpha, float beta, int overwrite)
+/* Pack one sliver of the B block, op(B)[k0 : k0+kc, j0 : j0+cols] with
+ * cols <= NR, from B stored (K, N) (not transposed; pack_b_transposed_avx2
+ * below packs B stored (N, K)): for k = 0 .. kc-1, the row
+ * op(B)[k0 + k][j0 .. j0+NR-1] contiguous.  Columns past `cols` (the right
+ * edge of C) are zero. */
+static void pack_b_sliver(float *restrict dst, const float *B, int ldb, int k0, int kc, int j0,
+                          int cols)
 {
-    tile_column(kc, mc, a_pack, b_sliver, C, ldc, cols, alpha, beta, overwrite, NR / 2);
+    /* A whole sliver copies a constant NR numbers per k, a memcpy the
+     * compiler turns into a few vector moves (a loop would become a library
+     * call per k). */
+    if (cols == NR) {
+        for (int k = 0; k < kc; k++, dst += NR)
+            memcpy(dst, &B[(size_t)(k0 + k) * ldb + j0], sizeof(float) * NR);
+        return;
+    }
+    for (int k = 0; k < kc; k++, dst += NR) {
+        const float *src = &B[(size_t)(k0 + k) * ldb + j0];
+        int c = 0;
+        for (; c < cols; c++)
+            dst[c] = src[c];
+        for (; c < NR; c++)
+            dst[c] = 0.0f;
+    }
 }
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define GEMM_HAVE_AVX2_PATH 1
+/* A sliver (cols <= NR = 16 columns) of B stored (N, K), packed 8 k at a
+ * time: two 8 x 8 blocks (rows j0..j0+7 and j0+8..j0+15 of B, columns
+ * k..k+7) transposed with unpack and permute instructions; rows past `cols`
+ * read as zeros.  Only moves numbers: the result is the scalar
+ * pack_b_sliver's, faster. */
 __attribute__((target("avx2")))
-static void tile_column_avx2(int kc, int mc, const float *a_pack, const float *b_sliver,
-                             float *C, int ldc, int cols, float alpha, float beta, int overwrite)
+static void pack_b_transposed_avx2(float *restrict dst, const float *B, int ldb, int k0, int kc,
+                                   int j0, int cols)
 {
-    tile_column(kc, mc, a_pack, b_sliver, C, ldc, cols, alpha, beta, overwrite, NR);
+    int k = 0;
+    for (; k + 8 <= kc; k += 8) {
+        for (int half = 0; half < 2; half++) {
+            const float *src = &B[(size_t)(j0 + 8 * half) * ldb + k0 + k];
+            __m256 r[8];
+            for (int q = 0; q < 8; q++)
+                r[q] = 8 * half + q < cols ? _mm256_loadu_ps(src + (size_t)q * ldb)
+                                           : _mm256_setzero_ps();
+            __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+            __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+            __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+            __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            float *d = dst + (size_t)k * NR + 8 * half;
+            _mm256_storeu_ps(d + 0 * NR, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(d + 1 * NR, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(d + 2 * NR, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(d + 3 * NR, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(d + 4 * NR, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(d + 5 * NR, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(d + 6 * NR, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(d + 7 * NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+        }
+    }
+    for (; k < kc; k++)
+        for (int c = 0; c < NR; c++)
+            dst[(size_t)k * NR + c] = c < cols ? B[(size_t)(j0 + c) * ldb + k0 + k] : 0.0f;
 }
-#endif
 
-/* The blocked GEMM, loops as in the sketch at the top of the file, for the
- * columns j_begin .. j_end-1 of C (a multiple of NR apart, except at N).
- * a_pack holds one A block (MC x KC), b_pack one B block (KC x NC), both
- * in whole slivers. */
-static void gemm_blocked(int trans_a, int trans_b, int M, int j_begin, int j_end, int K,
-                         float alpha, const float *A, int lda, const float *B, int ldb,
-                         float beta, float *C, int ldc, float *a_pack, float *b_pack,
-                         tile_column_fn *run_tile_column)
+/* ---- The AVX2 micro-kernel -------------------------------------------------
+ * One MR x NR = 6 x 16 tile: acc[i] holds row i of the tile in two vectors
+ * of 8 (lo: columns 0-7, hi: 8-15).  Per k: load the B row (two vectors),
+ * and for each of the 6 rows broadcast a_ik and do two fused multiply-adds,
+ * acc = fma(a_ik, b_k, acc): the sequence at the top of the file, 16 lanes
+ * at a time.  The tile is written back whole with vector operations (the
+ * same formula as write_back), or, at the edges of C (rows x cols of it
+ * valid), through a small array and the scalar write_back. */
+__attribute__((target("avx2,fma")))
+GEMM_INLINE void kernel_avx2(int kc, a_sliver a, const float *b, long b_step, float *C, int ldc,
+                             int rows, int cols, float alpha, float beta, int overwrite)
+{
+    __m256 lo[MR], hi[MR];
+    GEMM_UNROLL
+    for (int i = 0; i < MR; i++)
+        lo[i] = hi[i] = _mm256_setzero_ps();
+    /* Ask for the tile of C now; it is needed after the k loop. */
+    for (int i = 0; i < rows; i++) {
+        _mm_prefetch((const char *)&C[(size_t)i * ldc], _MM_HINT_T0);
+        _mm_prefetch((const char *)&C[(size_t)i * ldc + NR - 1], _MM_HINT_T0);
+    }
+    const float *a_k = a.a;
+    _Pragma("GCC unroll 4")
+    for (int k = 0; k < kc; k++, a_k += a.k_step, b += b_step) {
+        const __m256 b_lo = _mm256_loadu_ps(b), b_hi = _mm256_loadu_ps(b + 8);
+        GEMM_UNROLL
+        for (int i = 0; i < MR; i++) {
+            const __m256 a_ik = _mm256_broadcast_ss(a_k + i * a.row_step);
+            lo[i] = _mm256_fmadd_ps(a_ik, b_lo, lo[i]);
+            hi[i] = _mm256_fmadd_ps(a_ik, b_hi, hi[i]);
+        }
+    }
+    const __m256 alpha_v = _mm256_set1_ps(alpha), beta_v = _mm256_set1_ps(beta);
+    if (rows == MR && cols == NR) {
+        GEMM_UNROLL
+        for (int i = 0; i < MR; i++) {
+            float *c = &C[(size_t)i * ldc];
+            if (overwrite) {
+                _mm256_storeu_ps(c, _mm256_mul_ps(alpha_v, lo[i]));
+                _mm256_storeu_ps(c + 8, _mm256_mul_ps(alpha_v, hi[i]));
+            } else {
+                __m256 c_lo = _mm256_loadu_ps(c), c_hi = _mm256_loadu_ps(c + 8);
+                if (beta != 1.0f) {
+                    c_lo = _mm256_mul_ps(beta_v, c_lo);
+                    c_hi = _mm256_mul_ps(beta_v, c_hi);
+                }
+                _mm256_storeu_ps(c, _mm256_fmadd_ps(alpha_v, lo[i], c_lo));
+                _mm256_storeu_ps(c + 8, _mm256_fmadd_ps(alpha_v, hi[i], c_hi));
+            }
+        }
+        return;
+    }
+    float tile[MR][NR];
+    GEMM_UNROLL
+    for (int i = 0; i < MR; i++) {
+        _mm256_storeu_ps(tile[i], lo[i]);
+        _mm256_storeu_ps(tile[i] + 8, hi[i]);
+    }
+    for (int i = 0; i < rows; i++) {
+        float *c = &C[(size_t)i * ldc];
+        for (int j = 0; j < cols; j++)
+            c[j] = write_back(tile[i][j], c[j], alpha, beta, overwrite);
+    }
+}
+
+/* ---- The AVX-512 micro-kernel ------------------------------------------------
+ * The AVX2 kernel with vectors of 16: a 6 x 32 tile from one A sliver and
+ * two B slivers side by side (b0: columns 0-15, b1: 16-31), or 6 x 16 from
+ * one (`two` = 0) at the right edge.  Same k loop, same fused multiply-add
+ * per lane, same write-back: the same bits as the other paths.  Compiled
+ * with a target attribute and used only on CPUs that report avx512f.  NOT
+ * EXECUTED on the machine it was written on (an AVX2-only AMD EPYC);
+ * tests/lib/test-gemm.c compares it bit for bit with the other paths on
+ * every CPU that has AVX-512. */
+__attribute__((target("avx512f")))
+GEMM_INLINE void kernel_avx512(int kc, a_sliver a, const float *b0, const float *b1, long b_step,
+                               float *C, int ldc, int rows, int cols, float alpha, float beta,
+                               int overwrite, const int two)
+{
+    __m512 v0[MR], v1[MR];
+    GEMM_UNROLL
+    for (int i = 0; i < MR; i++)
+        v0[i] = v1[i] = _mm512_setzero_ps();
+    const float *a_k = a.a;
+    for (int k = 0; k < kc; k++, a_k += a.k_step, b0 += b_step, b1 += b_step) {
+        const __m512 b_0 = _mm512_loadu_ps(b0);
+        const __m512 b_1 = two ? _mm512_loadu_ps(b1) : _mm512_setzero_ps();
+        GEMM_UNROLL
+        for (int i = 0; i < MR; i++) {
+            const __m512 a_ik = _mm512_set1_ps(a_k[i * a.row_step]);
+            v0[i] = _mm512_fmadd_ps(a_ik, b_0, v0[i]);
+            if (two)
+                v1[i] = _mm512_fmadd_ps(a_ik, b_1, v1[i]);
+        }
+    }
+    const int width = two ? 2 * NR : NR;
+    const __m512 alpha_v = _mm512_set1_ps(alpha), beta_v = _mm512_set1_ps(beta);
+    if (rows == MR && cols == width) {
+        GEMM_UNROLL
+        for (int i = 0; i < MR; i++) {
+            float *c = &C[(size_t)i * ldc];
+            for (int h = 0; h < 1 + two; h++) {
+                const __m512 acc = h ? v1[i] : v0[i];
+                if (overwrite) {
+                    _mm512_storeu_ps(c + 16 * h, _mm512_mul_ps(alpha_v, acc));
+                } else {
+                    __m512 c_v = _mm512_loadu_ps(c + 16 * h);
+                    if (beta != 1.0f)
+                        c_v = _mm512_mul_ps(beta_v, c_v);
+                    _mm512_storeu_ps(c + 16 * h, _mm512_fmadd_ps(alpha_v, acc, c_v));
+                }
+            }
+        }
+        return;
+    }
+    float tile[MR][2 * NR];
+    GEMM_UNROLL
+    for (int i = 0; i < MR; i++) {
+        _mm512_storeu_ps(tile[i], v0[i]);
+        _mm512_storeu_ps(tile[i] + NR, v1[i]);
+    }
+    for (int i = 0; i < rows; i++) {
+        float *c = &C[(size_t)i * ldc];
+        for (int j = 0; j < cols; j++)
+            c[j] = write_back(tile[i][j], c[j], alpha, beta, overwrite);
+    }
+}
+
+/* ---- The blocked driver ------------------------------------------------------
+ * One K block of one column band: the B block's slivers against the A
+ * block's, for C[i0 : i0+mc, j0 : j0+nc].  Each operand sliver is either
+ * packed or read in place (A always in place, B as gemm_job's pack_b
+ * says: see PACK_B_MIN_M); the edge slivers
+ * (fewer than MR rows or NR columns) are always packed, padded with zeros,
+ * so the micro-kernels always compute whole tiles. */
+typedef struct {
+    int trans_a, trans_b, M, K, lda, ldb, ldc;
+    const float *A, *B;
+    float alpha, beta, *C;
+    int pack_b;
+    float *a_edge;             /* the bottom edge sliver of A, packed */
+    float *b_pack;             /* the packed B block, or only its edge sliver */
+} gemm_job;
+
+/* Where the A sliver of rows i0 + ir .. i0 + ir + MR-1 is: in place, or
+ * at the bottom edge (mc - ir < MR rows left) the packed edge sliver. */
+static a_sliver a_sliver_at(const gemm_job *g, int i0, int ir, int k0, int mc)
+{
+    if (mc - ir < MR)   /* the bottom edge: packed with zero rows */
+        return (a_sliver){g->a_edge, 1, MR};
+    const int i = i0 + ir;
+    if (g->trans_a)
+        return (a_sliver){&g->A[(size_t)k0 * g->lda + i], 1, g->lda};
+    return (a_sliver){&g->A[(size_t)i * g->lda + k0], g->lda, 1};
+}
+
+/* Where B sliver t (columns j0 + t NR ..) is, and its step from k to k+1. */
+static const float *b_sliver_at(const gemm_job *g, int t, int j0, int nc, int k0, long *b_step)
+{
+    *b_step = NR;
+    if (g->pack_b)
+        return &g->b_pack[(size_t)t * KC * NR];
+    if (nc - t * NR < NR)   /* the right edge: packed with zero columns */
+        return g->b_pack;
+    *b_step = g->ldb;
+    return &g->B[(size_t)k0 * g->ldb + j0 + t * NR];
+}
+
+__attribute__((target("avx2,fma")))
+static void run_block_avx2(const gemm_job *g, int j0, int nc, int k0, int kc, int i0, int mc)
+{
+    const int overwrite = k0 == 0 && g->beta == 0.0f;
+    const float beta_block = k0 == 0 ? g->beta : 1.0f;
+    for (int t = 0; t * NR < nc; t++) {
+        long b_step;
+        const float *b = b_sliver_at(g, t, j0, nc, k0, &b_step);
+        const int cols = min_int(NR, nc - t * NR);
+        for (int ir = 0; ir < mc; ir += MR)
+            kernel_avx2(kc, a_sliver_at(g, i0, ir, k0, mc), b, b_step,
+                        &g->C[(size_t)(i0 + ir) * g->ldc + j0 + t * NR], g->ldc,
+                        min_int(MR, mc - ir), cols, g->alpha, beta_block, overwrite);
+    }
+}
+
+/* The same loops, two B slivers per kernel call when they are neighbours
+ * with the same step (both packed or both in place). */
+__attribute__((target("avx2,fma,avx512f")))
+static void run_block_avx512(const gemm_job *g, int j0, int nc, int k0, int kc, int i0, int mc)
+{
+    const int overwrite = k0 == 0 && g->beta == 0.0f;
+    const float beta_block = k0 == 0 ? g->beta : 1.0f;
+    const int n_slivers = (nc + NR - 1) / NR;
+    for (int t = 0; t < n_slivers;) {
+        long b_step, b_step_next = 0;
+        const float *b = b_sliver_at(g, t, j0, nc, k0, &b_step), *b_next = b;
+        if (t + 1 < n_slivers)
+            b_next = b_sliver_at(g, t + 1, j0, nc, k0, &b_step_next);
+        const int two = t + 1 < n_slivers && b_step_next == b_step;
+        const int cols = min_int(two ? 2 * NR : NR, nc - t * NR);
+        for (int ir = 0; ir < mc; ir += MR) {
+            const a_sliver a = a_sliver_at(g, i0, ir, k0, mc);
+            float *c = &g->C[(size_t)(i0 + ir) * g->ldc + j0 + t * NR];
+            const int rows = min_int(MR, mc - ir);
+            if (two)
+                kernel_avx512(kc, a, b, b_next, b_step, c, g->ldc, rows, cols, g->alpha,
+                              beta_block, overwrite, 1);
+            else
+                kernel_avx512(kc, a, b, b, b_step, c, g->ldc, rows, cols, g->alpha, beta_block,
+                              overwrite, 0);
+        }
+        t += two ? 2 : 1;
+    }
+}
+
+typedef void run_block_fn(const gemm_job *g, int j0, int nc, int k0, int kc, int i0, int mc);
+
+/* What to pack.  The micro-kernel broadcasts single numbers of A, which
+ * it can read from any layout in place: A is never packed (packing it was
+ * measured no faster, and slower when N is small and each A sliver serves
+ * only N / NR tiles), only its bottom edge, padded with zero rows.  B must
+ * be packed when it is transposed (the micro-kernel needs NR contiguous j),
+ * and is when M is large: each B sliver then serves M / MR tiles from the
+ * L1 cache, worth its copy, where the rows of B in place, ldb apart, would
+ * evict one another (512^3: 45 GFLOP/s in place, 67 packed).  For small M
+ * it is read in place, except its right edge. */
+enum { PACK_B_MIN_M = 96 };
+
+/* The columns j_begin .. j_end-1 of C (a multiple of NR apart, except at N),
+ * with buffers for the A edge sliver (MR x KC) and the packed B block
+ * (KC x NC, or one sliver when B is read in place). */
+static void gemm_band(gemm_job g, int j_begin, int j_end, run_block_fn *run)
 {
     for (int j0 = j_begin; j0 < j_end; j0 += NC) {
         const int nc = min_int(NC, j_end - j0);
-        const int n_b_slivers = (nc + NR - 1) / NR;
-        for (int k0 = 0; k0 < K; k0 += KC) {
-            const int kc = min_int(KC, K - k0);
-            /* First K block: C = alpha A B + beta C; later ones add on top. */
-            const int overwrite = k0 == 0 && beta == 0.0f;
-            const float beta_block = k0 == 0 ? beta : 1.0f;
-            for (int s = 0; s < n_b_slivers; s++)
-                pack_b_sliver(&b_pack[(size_t)s * KC * NR], trans_b, B, ldb,
-                              k0, kc, j0 + s * NR, min_int(NR, nc - s * NR));
-            for (int i0 = 0; i0 < M; i0 += MC) {
-                const int mc = min_int(MC, M - i0);
-                for (int s = 0; s * MR < mc; s++)
-                    pack_a_sliver(&a_pack[(size_t)s * KC * MR], trans_a, A, lda,
-                                  i0 + s * MR, min_int(MR, mc - s * MR), k0, kc);
-                for (int s = 0; s < n_b_slivers; s++)
-                    run_tile_column(kc, mc, a_pack, &b_pack[(size_t)s * KC * NR],
-                                    &C[(size_t)i0 * ldc + j0 + s * NR], ldc,
-                                    min_int(NR, nc - s * NR), alpha, beta_block, overwrite);
+        const int n_slivers = (nc + NR - 1) / NR;
+        for (int k0 = 0; k0 < g.K; k0 += KC) {
+            const int kc = min_int(KC, g.K - k0);
+            for (int s = 0; s < n_slivers; s++) {
+                const int cols = min_int(NR, nc - s * NR);
+                if (g.pack_b && g.trans_b)
+                    pack_b_transposed_avx2(&g.b_pack[(size_t)s * KC * NR], g.B, g.ldb, k0, kc,
+                                           j0 + s * NR, cols);
+                else if (g.pack_b)
+                    pack_b_sliver(&g.b_pack[(size_t)s * KC * NR], g.B, g.ldb, k0, kc, j0 + s * NR,
+                                  cols);
+                else if (cols < NR)
+                    pack_b_sliver(g.b_pack, g.B, g.ldb, k0, kc, j0 + s * NR, cols);
+            }
+            for (int i0 = 0; i0 < g.M; i0 += MC) {
+                const int mc = min_int(MC, g.M - i0);
+                if (mc % MR)
+                    pack_a_sliver(g.a_edge, g.trans_a, g.A, g.lda, i0 + mc / MR * MR, mc % MR, k0, kc);
+                run(&g, j0, nc, k0, kc, i0, mc);
             }
         }
     }
 }
 
-enum { PATH_UNSET, PATH_GENERIC, PATH_AVX2, PATH_BLAS };
-static const char *const path_names[] = {"unset", "generic", "avx2", "blas"};
+/* Packing buffers, one pair per thread, kept from call to call (fresh
+ * pages from the system on every call would cost more than a small
+ * product's arithmetic); they only grow.  Each thread's is also kept in a
+ * table (a thread takes the next slot at its first call), so it stays
+ * reachable while the program runs: OpenMP's worker threads keep theirs,
+ * and a leak checker at exit sees memory in use, not memory lost.  A
+ * thread past the table's end still works, with its buffer in thread-local
+ * storage only. */
+enum { PACK_SLOTS = 256 };
+static float *pack_table[PACK_SLOTS];
+static atomic_int pack_slots_used;
+static _Thread_local int pack_slot = -1;   /* -1: none yet, PACK_SLOTS: table full */
+static _Thread_local float *pack_space;
+static _Thread_local size_t pack_space_floats;
+
+static float *pack_buffers(size_t floats)
+{
+    if (pack_slot < 0) {
+        const int slot = atomic_fetch_add(&pack_slots_used, 1);
+        pack_slot = slot < PACK_SLOTS ? slot : PACK_SLOTS;
+    }
+    if (floats > pack_space_floats) {
+        free(pack_space);
+        /* Aligned to a cache line, so no vector load of a packed row
+         * straddles two lines. */
+        pack_space = aligned_alloc(64, (sizeof(float) * floats + 63) / 64 * 64);
+        if (!pack_space)
+            pack_space = nn_malloc(sizeof(float) * floats);
+        pack_space_floats = floats;
+        if (pack_slot < PACK_SLOTS)
+            pack_table[pack_slot] = pack_space;
+    }
+    return pack_space;
+}
+
+#endif /* GEMM_HAVE_X86_PATHS */
+
+/* ---- Choosing a path ---------------------------------------------------- */
+enum { PATH_UNSET, PATH_SCALAR, PATH_AVX2, PATH_AVX512, PATH_BLAS };
+static const char *const path_names[] = {"unset", "scalar", "avx2", "avx512", "blas"};
 static atomic_int current_path = PATH_UNSET;
 
-static int cpu_has_avx2(void)
+static int cpu_has(int path)
 {
-#if defined(GEMM_HAVE_AVX2_PATH)
+#if defined(GEMM_HAVE_X86_PATHS)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
-#else
-    return 0;
+    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (path == PATH_AVX2)
+        return avx2;
+    if (path == PATH_AVX512)
+        return avx2 && __builtin_cpu_supports("avx512f");
 #endif
+    return path == PATH_SCALAR;
 }
 
 static int best_path(void)
 {
-    return cpu_has_avx2() ? PATH_AVX2 : PATH_GENERIC;
+    return cpu_has(PATH_AVX512) ? PATH_AVX512 : cpu_has(PATH_AVX2) ? PATH_AVX2 : PATH_SCALAR;
 }
 
 int nn_gemm_use_path(const char *name)
@@ -367,13 +656,14 @@ int nn_gemm_use_path(const char *name)
     int path;
     if (!name || !strcmp(name, "auto")) {
         path = best_path();
-    } else if (!strcmp(name, "generic")) {
-        path = PATH_GENERIC;
-    } else if (!strcmp(name, "avx2")) {
-        if (!cpu_has_avx2())
-            return nn_error("nn_gemm: path 'avx2': this CPU (or compiler) has no AVX2; "
-                            "use 'generic' or 'auto'");
-        path = PATH_AVX2;
+    } else if (!strcmp(name, "scalar")) {
+        path = PATH_SCALAR;
+    } else if (!strcmp(name, "avx2") || !strcmp(name, "avx512")) {
+        path = name[3] == '2' ? PATH_AVX2 : PATH_AVX512;
+        if (!cpu_has(path))
+            return nn_error("nn_gemm: path '%s': this CPU (or compiler) has no %s; "
+                            "use 'scalar' or 'auto'",
+                            name, path == PATH_AVX2 ? "AVX2 with FMA" : "AVX-512F");
     } else if (!strcmp(name, "blas")) {
 #if defined(HAVE_BLAS)
         path = PATH_BLAS;
@@ -382,7 +672,8 @@ int nn_gemm_use_path(const char *name)
                         "reconfigure with --with-blas (apt-get install libopenblas-dev)");
 #endif
     } else {
-        return nn_error("nn_gemm: unknown path '%s'; use auto, generic, avx2 or blas", name);
+        return nn_error("nn_gemm: unknown path '%s'; use auto, scalar, avx2, avx512 or blas",
+                        name);
     }
     atomic_store(&current_path, path);
     return NN_OK;
@@ -446,35 +737,37 @@ void nn_gemm(int trans_a, int trans_b, int M, int N, int K,
         return;
     }
 #endif
-    tile_column_fn *run_tile_column = tile_column_generic;
-#if defined(GEMM_HAVE_AVX2_PATH)
-    if (path == PATH_AVX2)
-        run_tile_column = tile_column_avx2;
-#endif
-    /* With OpenMP, the threads split C into bands of whole NR-column
-     * slivers and each runs the blocked GEMM on its own band with its own
-     * packing buffers: no thread waits for another until the end (on a busy
-     * machine every wait can cost a whole time slice), and each element of
-     * C is computed by one thread exactly as with one.  Each thread packs
-     * all of A, M K copies, little next to its M N K / threads
-     * multiply-adds. */
-    const int n_slivers = (N + NR - 1) / NR;
-    int n_bands = 1;
+#if defined(GEMM_HAVE_X86_PATHS)
+    if (path == PATH_AVX2 || path == PATH_AVX512) {
+        run_block_fn *run = path == PATH_AVX512 ? run_block_avx512 : run_block_avx2;
+        /* With OpenMP, the threads split C into bands of whole NR-column
+         * slivers and each runs the blocked GEMM on its own band with its
+         * own packing buffers: no thread waits for another until the end,
+         * and each element of C is computed by one thread, by the sequence
+         * at the top of the file, whatever the number of threads. */
+        const int n_slivers = (N + NR - 1) / NR;
+        int n_bands = 1;
 #if defined(_OPENMP)
-    if ((double)M * N * K >= GEMM_PARALLEL_MIN_MULADDS && threads_requested() && !omp_in_parallel())
-        n_bands = min_int(omp_get_max_threads(), n_slivers);
+        if ((double)M * N * K >= GEMM_PARALLEL_MIN_MULADDS && threads_requested() &&
+            !omp_in_parallel())
+            n_bands = min_int(omp_get_max_threads(), n_slivers);
 #endif
-    OMP(omp parallel for num_threads(n_bands) schedule(static) if (n_bands > 1))
-    for (int band = 0; band < n_bands; band++) {
-        const int j_begin = NR * (int)((long)n_slivers * band / n_bands);
-        const int j_end = min_int(N, NR * (int)((long)n_slivers * (band + 1) / n_bands));
-        /* Packing buffers sized for the blocks this band needs, whole slivers. */
-        const int mc = min_int(MC, M), nc = min_int(NC, j_end - j_begin);
-        float *a_pack = nn_malloc(sizeof(float) * (size_t)((mc + MR - 1) / MR * MR) * KC);
-        float *b_pack = nn_malloc(sizeof(float) * (size_t)((nc + NR - 1) / NR * NR) * KC);
-        gemm_blocked(trans_a, trans_b, M, j_begin, j_end, K, alpha, A, lda, B, ldb, beta, C, ldc,
-                     a_pack, b_pack, run_tile_column);
-        free(a_pack);
-        free(b_pack);
+        const gemm_job job = {trans_a, trans_b, M, K, lda, ldb, ldc, A, B, alpha, beta, C,
+                              trans_b || M >= PACK_B_MIN_M, NULL, NULL};
+        OMP(omp parallel for num_threads(n_bands) schedule(static) if (n_bands > 1))
+        for (int band = 0; band < n_bands; band++) {
+            const int j_begin = NR * (int)((long)n_slivers * band / n_bands);
+            const int j_end = min_int(N, NR * (int)((long)n_slivers * (band + 1) / n_bands));
+            const int nc = min_int(NC, j_end - j_begin);
+            const size_t a_floats = (size_t)MR * KC;
+            const size_t b_floats = (size_t)(job.pack_b ? (nc + NR - 1) / NR : 1) * NR * KC;
+            gemm_job mine = job;
+            mine.a_edge = pack_buffers(a_floats + b_floats);
+            mine.b_pack = mine.a_edge + a_floats;
+            gemm_band(mine, j_begin, j_end, run);
+        }
+        return;
     }
+#endif
+    gemm_scalar(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

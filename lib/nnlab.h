@@ -36,6 +36,7 @@
 #include "nn_rng.h"
 #include "nn_gemm.h"
 #include "nn_act.h"
+#include "nn_vmath.h"
 #include "nn_loss.h"
 #include "nn_dense.h"
 #include "nn_regularize.h"

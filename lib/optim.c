@@ -150,6 +150,82 @@ static int diverged(const nn_optim *opt, const char *what)
                     opt->t, what, opt->cfg.lr, opt->cfg.lr / 10);
 }
 
+/* ---- The SGD updates, the hot loop of every training run ---------------
+ * One element's update, in double as everywhere in this file:
+ *   g = grad + wd * param;  b <- (float)(mu b + g);
+ *   step = g + mu b (Nesterov) or b;  param <- (float)(param - lr * step).
+ * The vector form below does exactly these double operations in exactly
+ * this order, four elements at a time (no FMA, nothing reassociated), so it
+ * gives the same bits as the scalar loop; it only removes the per-element
+ * branch, the float <-> double conversions one at a time, and the second
+ * pass of the divergence check, which is folded into the update as
+ * "not |param| <= NN_DIVERGE_PARAM" (true for NaN and infinities too). */
+/* The largest float <= NN_DIVERGE_PARAM: |p| <= it in float is exactly
+ * |p| <= NN_DIVERGE_PARAM in double, the test of the check loop below. */
+static float diverge_limit(void)
+{
+    float limit = (float)NN_DIVERGE_PARAM;
+    return (double)limit > NN_DIVERGE_PARAM ? nextafterf(limit, 0) : limit;
+}
+
+static int sgd_scalar(float *restrict params, float *restrict b, const float *restrict grads,
+                      size_t from, size_t n, double lr, double wd, double mu, int nesterov)
+{
+    const float limit = diverge_limit();
+    int bad = 0;
+    for (size_t i = from; i < n; i++) {
+        double g = grads[i] + wd * params[i];
+        double step = g;
+        if (mu != 0) {
+            b[i] = (float)(mu * b[i] + g);
+            step = nesterov ? g + mu * b[i] : b[i];
+        }
+        params[i] = (float)(params[i] - lr * step);
+        bad |= !(fabsf(params[i]) <= limit);
+    }
+    return bad;
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx"))) static int sgd_avx(float *restrict params, float *restrict b,
+                                                  const float *restrict grads, size_t n, double lr,
+                                                  double wd, double mu, int nesterov)
+{
+    const __m256d vlr = _mm256_set1_pd(lr), vwd = _mm256_set1_pd(wd), vmu = _mm256_set1_pd(mu);
+    const __m128 abs_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+    const __m128 limit = _mm_set1_ps(diverge_limit());
+    __m128 bad = _mm_setzero_ps();
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d p = _mm256_cvtps_pd(_mm_loadu_ps(params + i));
+        __m256d g = _mm256_add_pd(_mm256_cvtps_pd(_mm_loadu_ps(grads + i)), _mm256_mul_pd(vwd, p));
+        __m256d step = g;
+        if (mu != 0) {
+            __m128 bf = _mm256_cvtpd_ps(
+                _mm256_add_pd(_mm256_mul_pd(vmu, _mm256_cvtps_pd(_mm_loadu_ps(b + i))), g));
+            _mm_storeu_ps(b + i, bf);
+            __m256d bd = _mm256_cvtps_pd(bf);
+            step = nesterov ? _mm256_add_pd(g, _mm256_mul_pd(vmu, bd)) : bd;
+        }
+        __m128 pf = _mm256_cvtpd_ps(_mm256_sub_pd(p, _mm256_mul_pd(vlr, step)));
+        _mm_storeu_ps(params + i, pf);
+        bad = _mm_or_ps(bad, _mm_cmp_ps(_mm_and_ps(pf, abs_mask), limit, _CMP_NLE_UQ));
+    }
+    return (_mm_movemask_ps(bad) != 0) | sgd_scalar(params, b, grads, i, n, lr, wd, mu, nesterov);
+}
+#endif
+
+static int sgd_update(float *params, float *b, const float *grads, size_t n, double lr,
+                      double wd, double mu, int nesterov)
+{
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (__builtin_cpu_supports("avx"))
+        return sgd_avx(params, b, grads, n, lr, wd, mu, nesterov);
+#endif
+    return sgd_scalar(params, b, grads, 0, n, lr, wd, mu, nesterov);
+}
+
 int nn_optim_step(nn_optim *opt, float *params, const float *grads)
 {
     const nn_optim_config *c = &opt->cfg;
@@ -159,19 +235,9 @@ int nn_optim_step(nn_optim *opt, float *params, const float *grads)
     float *s1 = opt->s1, *s2 = opt->s2;
     opt->t++;
     switch (c->kind) {
-    case NN_SGD:
-        if (c->momentum == 0) {
-            for (size_t i = 0; i < n; i++)
-                params[i] = (float)(params[i] - lr * (grads[i] + wd * params[i]));
-        } else {
-            const double mu = c->momentum;
-            for (size_t i = 0; i < n; i++) {
-                double g = grads[i] + wd * params[i];
-                s1[i] = (float)(mu * s1[i] + g);                 /* b <- mu b + g */
-                double step = c->nesterov ? g + mu * s1[i] : s1[i];
-                params[i] = (float)(params[i] - lr * step);
-            }
-        }
+    case NN_SGD: /* b <- mu b + g, then a step of -lr b (or -lr (g + mu b)) */
+        if (!sgd_update(params, s1, grads, n, lr, wd, c->momentum, c->nesterov))
+            return NN_OK;
         break;
     case NN_ADAGRAD:
         for (size_t i = 0; i < n; i++) {

@@ -72,3 +72,6 @@ tests_ch07_test_resblock_torch_SOURCES = tests/ch07/test-resblock-torch.c tests/
 TESTS += tests/ch07/test-batchnorm2d-torch tests/ch07/test-resblock-torch
 EXTRA_DIST += tests/ch07/batchnorm2d_reference.py tests/ch07/batchnorm2d_reference.txt \
 	tests/ch07/resblock_reference.py tests/ch07/resblock_reference.txt
+## The kit's float tanh and sigmoid: accuracy against libm, paths bit-equal.
+check_PROGRAMS += tests/lib/test-vmath
+TESTS += tests/lib/test-vmath

@@ -3,9 +3,15 @@
  * of deck 002, the Foundations deck's edge and L-shape detectors, the naive
  * reference over many shapes, central differences, and PyTorch's conv2d
  * (tests/ch05/conv_reference.txt, written by tests/ch05/conv_reference.py). */
+#include <config.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 #include "nnlab.h"
 #include "../ch05/reference.h"
@@ -192,6 +198,98 @@ static void test_fast_vs_naive(void)
     free(x); free(w); free(g); free(dx); free(dx_ref);
 }
 
+/* Same bits from every way lib/conv.c can compute a layer: the direct
+ * first-layer kernel (C = 1) and im2col + GEMM (NNLAB_CONV=gemm forces it),
+ * nn_gemm's scalar path and the vector path of this CPU (the direct kernel
+ * follows nn_gemm's choice), and 1 or 2 OpenMP threads.  memcmp, not a
+ * tolerance: the kit promises the same bits on every machine. */
+typedef struct {
+    const char *what;
+    void (*set)(int which);
+} conv_setting;
+
+static void set_conv_path(int which)
+{
+    if (which)
+        setenv("NNLAB_CONV", "gemm", 1);
+    else
+        unsetenv("NNLAB_CONV");
+}
+
+static void set_gemm_path(int which)
+{
+    if (nn_gemm_use_path(which ? "scalar" : "auto") != NN_OK)
+        nn_tap_bail_out("%s", nn_last_error());
+}
+
+static void set_threads(int which)
+{
+    setenv("OMP_NUM_THREADS", which ? "2" : "1", 1);
+#if defined(_OPENMP)
+    omp_set_num_threads(which ? 2 : 1);
+#endif
+}
+
+/* Forward and backward of one shape under setting 0 and setting 1. */
+static int conv_same_bits(const int *v, void (*set)(int which))
+{
+    nn_conv_dims d;
+    if (nn_conv_dims_make(&d, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]) != NN_OK)
+        nn_tap_bail_out("%s", nn_last_error());
+    size_t n_in = nn_conv_in_size(&d), n_out = nn_conv_out_size(&d), n_w = nn_conv_weight_size(&d);
+    nn_rng rng = nn_rng_new(17);
+    float *x = nn_floats(n_in), *w = nn_floats(n_w), *b = nn_floats((size_t)d.K), *g = nn_floats(n_out);
+    fill_normal(&rng, x, n_in, 1);
+    fill_normal(&rng, w, n_w, 0.5);
+    fill_normal(&rng, b, (size_t)d.K, 0.5);
+    fill_normal(&rng, g, n_out, 1);
+    float *y[2], *dx[2], *dw[2], *db[2];
+    for (int s = 0; s < 2; s++) {
+        y[s] = nn_floats(n_out);
+        dx[s] = nn_floats(n_in);
+        dw[s] = nn_floats(n_w);
+        db[s] = nn_floats((size_t)d.K);
+        set(s);
+        nn_conv2d_forward(y[s], x, w, b, &d);
+        nn_conv2d_backward(dx[s], dw[s], db[s], g, x, w, &d);
+    }
+    set(0);
+    int same = !memcmp(y[0], y[1], sizeof(float) * n_out) && !memcmp(dx[0], dx[1], sizeof(float) * n_in) &&
+               !memcmp(dw[0], dw[1], sizeof(float) * n_w) && !memcmp(db[0], db[1], sizeof(float) * d.K);
+    if (!same)
+        nn_diag("N%d C%d %dx%d K%d F%d S%d P%d: results differ", d.N, d.C, d.H, d.W, d.K, d.F, d.S, d.P);
+    for (int s = 0; s < 2; s++) {
+        free(y[s]); free(dx[s]); free(dw[s]); free(db[s]);
+    }
+    free(x); free(w); free(b); free(g);
+    return same;
+}
+
+static void test_same_bits(void)
+{
+    /* First layers (C = 1: the direct kernel) of LeNet-5 and the two-conv
+     * net, odd sizes (W2 over one block of 32 columns, odd K), and layers
+     * with C > 1 (im2col + GEMM, grouped and not). */
+    static const int shapes[][8] = {
+        {3, 1, 28, 28, 6, 5, 1, 2}, {2, 1, 28, 28, 32, 3, 1, 1}, {2, 1, 40, 37, 3, 3, 1, 1},
+        {1, 1, 9, 9, 5, 5, 1, 2},   {1, 1, 5, 5, 1, 3, 1, 0},    {3, 6, 14, 14, 16, 5, 1, 0},
+        {5, 32, 14, 14, 64, 3, 1, 1}, {2, 3, 11, 13, 2, 5, 3, 2},
+    };
+    static const conv_setting settings[] = {
+        {"the direct kernel and im2col + GEMM", set_conv_path},
+        {"the vector and the scalar path", set_gemm_path},
+        {"1 and 2 threads", set_threads},
+    };
+    for (size_t t = 0; t < sizeof settings / sizeof settings[0]; t++) {
+        int all = 1;
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            all &= conv_same_bits(shapes[s], settings[t].set);
+        nn_ok(all, "conv2d forward and backward: %s give the same bits (memcmp) on %d shapes",
+              settings[t].what, (int)(sizeof shapes / sizeof shapes[0]));
+    }
+    unsetenv("OMP_NUM_THREADS");
+}
+
 /* Central differences: L = sum(out * g) for a fixed random g, so
  * dL/d out = g and the analytic gradients are one backward call. */
 typedef struct {
@@ -286,6 +384,7 @@ int main(void)
     test_deck_example();
     test_foundations_detectors();
     test_fast_vs_naive();
+    test_same_bits();
     test_gradcheck();
     test_pytorch();
     return nn_tap_done();

@@ -1,12 +1,14 @@
 /* test-gemm.c: the blocked nn_gemm against the naive triple loop, a
- * hand-worked 2x2 product, and the determinism promise (same bits from two
- * calls, from the generic and AVX2 paths, and from 1 or more threads).
+ * hand-worked 2x2 product, and the determinism promise: every code path
+ * this CPU can run (scalar, AVX2, AVX-512) gives the same bits as the
+ * sequence of fused multiply-adds lib/gemm.c documents, written out again
+ * here, and 1, 2 or 3 threads give the same bits.
  *
  * Dimension letters as in nn_gemm.h: op(A) (M, K), op(B) (K, N), C (M, N).
  *
  * Tolerance.  nn_gemm_naive sums in double and rounds once; nn_gemm sums K
- * float products, rounding after each addition, in blocks of KC whose sums
- * are then scaled by alpha and added to beta C.  The standard bound for a
+ * float products by fused multiply-adds, rounding once per term, in blocks
+ * of KC whose sums are then scaled by alpha and added to beta C.  The standard bound for a
  * float sum of K products (Higham, Accuracy and Stability of Numerical
  * Algorithms, eq. 3.5) is |error| <= K u sum_k |a_ik b_kj| + O(u^2), with
  * u = 2^-24 the unit roundoff of float.  The blocking, alpha, beta and the
@@ -234,13 +236,23 @@ static void product_free(product *p)
 /* Same bits from two runs under two settings (paths or thread counts). */
 typedef void (*setting_fn)(int which);
 
+/* Odd shapes for the bitwise checks, chosen to take every branch of
+ * lib/gemm.c's driver: M, N and K that are no multiple of the blocks
+ * (MR = 6, NR = 16, KC = 256, MC = 96), K over several K blocks, and each
+ * way of reading the operands (B is packed when it is transposed or
+ * M >= 96 and read in place otherwise; A is read in place, its bottom edge
+ * packed). */
+static const dims odd_shapes[] = {{97, 131, 600}, {64, 256, 784}, {5, 3100, 3}, {33, 17, 1},
+                                  {130, 21, 300}, {7, 49, 513},   {101, 35, 257}};
+enum { N_ODD_SHAPES = sizeof odd_shapes / sizeof odd_shapes[0] };
+
 static int same_bits_under(setting_fn set, const char *what)
 {
-    static const dims shapes[] = {{97, 131, 600}, {64, 256, 784}, {5, 3100, 3}, {33, 17, 1}};
+    const dims *shapes = odd_shapes;
     int all_same = 1;
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+    for (size_t s = 0; s < N_ODD_SHAPES; s++)
         for (int t = 0; t < 4; t++) {
-            product p = product_new(t >> 1, t & 1, shapes[s], t == 2 ? 0.0f : 1.0f);
+            product p = product_new(t >> 1, t & 1, shapes[s], t == 2 ? 0.0f : t == 3 ? -0.5f : 1.0f);
             set(0);
             float *first = product_run(&p);
             set(1);
@@ -260,10 +272,66 @@ static int same_bits_under(setting_fn set, const char *what)
 
 static void set_nothing(int which) { (void)which; }
 
-static void set_path(int which)
+/* The documented sequence for one element (lib/gemm.c, "Same bits on
+ * every machine"), written out independently of lib/gemm.c: K blocks of
+ * 256, acc = fma(a, b, acc) in k order within a block, then alpha acc
+ * (first block, beta 0), fma(alpha, acc, beta c) (first block) or
+ * fma(alpha, acc, c) (later blocks). */
+enum { SPEC_KC = 256 };
+
+static float *spec_run(const product *p)
 {
-    if (nn_gemm_use_path(which ? "avx2" : "generic") != NN_OK)
+    const int M = p->d.M, N = p->d.N, K = p->d.K;
+    const int lda = p->trans_a ? M : K, ldb = p->trans_b ? K : N;
+    const float alpha = 0.75f;
+    float *C = nn_floats((size_t)M * N);
+    nn_copy(C, p->C0, (size_t)M * N);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float c = C[(size_t)i * N + j];
+            for (int k0 = 0; k0 < K; k0 += SPEC_KC) {
+                float acc = 0.0f;
+                for (int k = k0; k < K && k < k0 + SPEC_KC; k++) {
+                    float a = p->trans_a ? p->A[(size_t)k * lda + i] : p->A[(size_t)i * lda + k];
+                    float b = p->trans_b ? p->B[(size_t)j * ldb + k] : p->B[(size_t)k * ldb + j];
+                    acc = fmaf(a, b, acc);
+                }
+                if (k0 == 0 && p->beta == 0.0f)
+                    c = alpha * acc;
+                else if (k0 == 0)
+                    c = fmaf(alpha, acc, p->beta * c);
+                else
+                    c = fmaf(alpha, acc, c);
+            }
+            C[(size_t)i * N + j] = c;
+        }
+    return C;
+}
+
+/* Every path against the spec, bit for bit. */
+static int path_matches_spec(const char *path)
+{
+    int all_same = 1;
+    if (nn_gemm_use_path(path) != NN_OK)
         nn_tap_bail_out("%s", nn_last_error());
+    for (size_t s = 0; s < N_ODD_SHAPES; s++)
+        for (int t = 0; t < 4; t++) {
+            product p = product_new(t >> 1, t & 1, odd_shapes[s], t == 2 ? 0.0f : t == 3 ? -0.5f : 1.0f);
+            float *got = product_run(&p), *want = spec_run(&p);
+            size_t n = (size_t)odd_shapes[s].M * odd_shapes[s].N, differ = 0;
+            for (size_t e = 0; e < n; e++)
+                differ += memcmp(&got[e], &want[e], sizeof(float)) != 0;
+            if (differ) {
+                nn_diag("path %s: %dx%dx%d, transposes %d: %zu of %zu elements differ", path,
+                        odd_shapes[s].M, odd_shapes[s].N, odd_shapes[s].K, t, differ, n);
+                all_same = 0;
+            }
+            free(got);
+            free(want);
+            product_free(&p);
+        }
+    nn_gemm_use_path("auto");
+    return all_same;
 }
 
 #if defined(_OPENMP)
@@ -272,10 +340,10 @@ static void set_threads(int which) { omp_set_num_threads(which ? second_thread_c
 #endif
 
 /* Children for the NNLAB_GEMM checks: each starts with the path unset. */
-static int env_generic(void *arg)
+static int env_scalar(void *arg)
 {
     (void)arg;
-    setenv("NNLAB_GEMM", "generic", 1);
+    setenv("NNLAB_GEMM", "scalar", 1);
     printf("%s\n", nn_gemm_path());
     return 0;
 }
@@ -295,12 +363,12 @@ int main(void)
 
     /* NNLAB_GEMM is read at the first call; run these before any call here. */
     child_result r;
-    run_child(env_generic, NULL, &r);
-    nn_is_str(r.out, "generic\n", "NNLAB_GEMM=generic selects the generic path");
+    run_child(env_scalar, NULL, &r);
+    nn_is_str(r.out, "scalar\n", "NNLAB_GEMM=scalar selects the scalar path");
     run_child(env_bogus, NULL, &r);
     nn_contains(r.err, "NNLAB_GEMM=turbo", "an unknown NNLAB_GEMM value is reported on stderr");
-    nn_contains(r.err, "auto, generic, avx2 or blas", "... with the values it accepts");
-    nn_ok(!strcmp(r.out, "generic\n") || !strcmp(r.out, "avx2\n"),
+    nn_contains(r.err, "auto, scalar, avx2, avx512 or blas", "... with the values it accepts");
+    nn_ok(!strcmp(r.out, "scalar\n") || !strcmp(r.out, "avx2\n") || !strcmp(r.out, "avx512\n"),
           "... and nn_gemm falls back to auto (got '%.*s')", (int)strcspn(r.out, "\n"), r.out);
 
     nn_ok(nn_gemm_use_path("turbo") == NN_ERR, "nn_gemm_use_path rejects an unknown path");
@@ -348,13 +416,19 @@ int main(void)
 
     /* Determinism. */
     nn_ok(same_bits_under(set_nothing, "two calls"), "two identical calls give identical bits");
-    if (nn_gemm_use_path("avx2") == NN_OK) {
-        nn_ok(same_bits_under(set_path, "generic vs avx2"),
-              "the generic (SSE2) and AVX2 paths give identical bits");
-        nn_gemm_use_path("auto");
-    } else {
-        nn_skip("this CPU has no AVX2", "the generic and AVX2 paths give identical bits");
+    /* Every path this CPU has, against the documented sequence. */
+    static const char *const paths[] = {"scalar", "avx2", "avx512"};
+    for (size_t q = 0; q < sizeof paths / sizeof paths[0]; q++) {
+        if (nn_gemm_use_path(paths[q]) == NN_OK)
+            nn_ok(path_matches_spec(paths[q]),
+                  "path %s gives the bits of the documented fma sequence on %d odd shapes x 4 "
+                  "layouts", paths[q], (int)N_ODD_SHAPES);
+        else
+            nn_skip(nn_last_error(), "path %s gives the bits of the documented fma sequence",
+                    paths[q]);
+        nn_clear_error();
     }
+    nn_gemm_use_path("auto");
 #if defined(_OPENMP)
     /* nn_gemm uses threads only when OMP_NUM_THREADS is set. */
     setenv("OMP_NUM_THREADS", "1", 1);

@@ -249,6 +249,47 @@ static void bad_configs(void)
     nn_is_int(nn_optim_init(&opt, &cfg, 3), NN_ERR, "eps = 0 is refused for an adaptive method");
 }
 
+/* nn_optim_step's SGD runs four elements at a time; it must give the bits
+ * of the one-element-at-a-time double formula written out here, on a length
+ * that leaves a tail, for plain SGD, momentum, Nesterov and weight decay. */
+static void sgd_bits(void)
+{
+    enum { N = 1003, STEPS = 5 };
+    const struct { double mu, wd; int nesterov; const char *name; } cases[] = {
+        {0, 0, 0, "sgd"}, {0.9, 0, 0, "momentum"}, {0.9, 0, 1, "nesterov"}, {0.9, 1e-3, 0, "momentum-wd"},
+        {0, 1e-3, 0, "sgd-wd"}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        nn_rng rng = nn_rng_new(40 + c);
+        float p[N], p_ref[N], g[N], b_ref[N];
+        nn_rng_fill_normal(&rng, p, N, 0, 1);
+        memcpy(p_ref, p, sizeof p);
+        memset(b_ref, 0, sizeof b_ref);
+        nn_optim_config cfg = nn_optim_defaults(NN_SGD, 0.05);
+        cfg.momentum = cases[c].mu;
+        cfg.nesterov = cases[c].nesterov;
+        cfg.weight_decay = cases[c].wd;
+        nn_optim opt;
+        int ok = nn_optim_init(&opt, &cfg, N) == NN_OK;
+        for (int t = 0; t < STEPS && ok; t++) {
+            nn_rng_fill_normal(&rng, g, N, 0, 1);
+            ok = nn_optim_step(&opt, p, g) == NN_OK;
+            for (size_t i = 0; i < N; i++) {
+                double gi = g[i] + cases[c].wd * p_ref[i];
+                double step = gi;
+                if (cases[c].mu != 0) {
+                    b_ref[i] = (float)(cases[c].mu * b_ref[i] + gi);
+                    step = cases[c].nesterov ? gi + cases[c].mu * b_ref[i] : b_ref[i];
+                }
+                p_ref[i] = (float)(p_ref[i] - 0.05 * step);
+            }
+        }
+        nn_ok(ok && memcmp(p, p_ref, sizeof p) == 0,
+              "%s: %d steps on %d parameters equal the element-wise double formula bit for bit",
+              cases[c].name, STEPS, N);
+        nn_optim_free(&opt);
+    }
+}
+
 int main(void)
 {
     nn_tap_timeout(60);
@@ -260,5 +301,6 @@ int main(void)
     clipping();
     divergence();
     bad_configs();
+    sgd_bits();
     return nn_tap_done();
 }

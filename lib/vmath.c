@@ -1,0 +1,302 @@
+/* vmath.c: float tanh and sigmoid from the kit's own range reduction and
+ * polynomial, identical bits on every path and machine (see nn_vmath.h).
+ *
+ * Both functions rest on e^y for y <= 0, written with a Cody-Waite
+ * reduction:
+ *   k = round(y / ln 2)                 (by adding and subtracting 1.5 * 2^23)
+ *   r = y - k ln2_hi - k ln2_lo         (two fmaf; |r| <= ln 2 / 2 ~ 0.347)
+ *   p = e^r - 1 = r + r^2 (1/2! + r/3! + ... + r^6/8!)   (Horner, fmaf)
+ *   e^y = 2^k (1 + p)                   (2^k assembled from its exponent bits)
+ * The Taylor series cut after r^8/8! leaves a relative error below
+ * 0.347^8 / 9! < 6e-10, a hundredth of a float ulp, so the result's error is
+ * the rounding of the few operations after it.  ln2_hi has its low 12 bits
+ * zero, so k ln2_hi is exact for the |k| <= 150 used here.
+ *
+ * tanh.  For a = |x| < 0.55, with m = e^(-2a) - 1 = expm1(-2a) in (-1, 0]:
+ *   tanh(a) = (1 - e^(-2a)) / (1 + e^(-2a)) = -m / (2 + m).
+ * m is computed as fmaf(2^k, p, 2^k - 1): for k = 0 it is p itself, so
+ * small inputs keep their relative accuracy (no 1 - e cancellation), and
+ * tanh(x) = x for tiny x.  2^k - 1 is exact for k >= -24.  For a >= 0.55,
+ * tanh(a) = 1 - 2e / (1 + e) with e = e^(-2a) = fmaf(2^k, p, 2^k): the
+ * error of the quotient (at most 1/2) shrinks in the subtraction.  Both
+ * divisions are by a rounded sum 2 + m or 1 + e; divide_sum() folds that
+ * sum's rounding error back in (without it the bound is 2.5 ulp).  a is clamped to
+ * 10, where tanh is 1 in float (1 - tanh(9.1) < 2^-25).  The sign of x is
+ * copied on at the end (odd symmetry by construction).
+ *
+ * sigmoid.  With e = e^(-|x|):  1 / (1 + e) for x >= 0,  e / (1 + e) for
+ * x < 0 (the exponential never exceeds 1, so nothing overflows).  |x| is
+ * clamped to 104, past which sigmoid(-|x|) rounds to 0 in float.  The
+ * division by 1 + e uses divide_sum(), as for tanh.  Below
+ * -87, e^(-|x|) is subnormal, so 2^k is applied as 2^k1 2^k2 (k1 = k/2):
+ * e = fmaf(2^k1, p, 2^k1) * 2^k2, the second product rounding only into the
+ * subnormal range. */
+#include "nn_vmath.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_core.h"
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define VMATH_HAVE_AVX2 1
+#include <immintrin.h>
+#endif
+
+static const float ROUND_MAGIC = 12582912.0f; /* 1.5 * 2^23 */
+static const float INV_LN2 = 1.44269504088896341f;
+static const float LN2_HI = 0.693145751953125f; /* 0x3f317200 */
+static const float LN2_LO = 1.42860682030941723e-6f;
+static const float C2 = 1.0f / 2, C3 = 1.0f / 6, C4 = 1.0f / 24, C5 = 1.0f / 120,
+                   C6 = 1.0f / 720, C7 = 1.0f / 5040, C8 = 1.0f / 40320;
+static const float TANH_CLAMP = 10.0f, TANH_SPLIT = 0.55f, SIGMOID_CLAMP = 104.0f;
+
+/* ---- Scalar path -------------------------------------------------------- */
+static float pow2i(int k) /* 2^k for -126 <= k <= 127, exactly */
+{
+    uint32_t bits = (uint32_t)(k + 127) << 23;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/* k = round(y / ln 2) and p = e^r - 1 for y <= 0, as the header describes. */
+static float reduce_expm1(float y, int *k)
+{
+    float kf = fmaf(y, INV_LN2, ROUND_MAGIC) - ROUND_MAGIC;
+    float r = fmaf(kf, -LN2_HI, y);
+    r = fmaf(kf, -LN2_LO, r);
+    float q = fmaf(C8, r, C7);
+    q = fmaf(q, r, C6);
+    q = fmaf(q, r, C5);
+    q = fmaf(q, r, C4);
+    q = fmaf(q, r, C3);
+    q = fmaf(q, r, C2);
+    *k = (int)kf;
+    return fmaf(r * r, q, r);
+}
+
+/* num / (big + small) with |small| <= big, almost correctly rounded: the
+ * sum's rounding error (Fast2Sum, exact) and the quotient's residual (one
+ * fmaf, exact) are folded back in one correction step. */
+static float divide_sum(float num, float big, float small)
+{
+    float d = big + small;
+    float d_err = small - (d - big);
+    float q = num / d;
+    float residual = fmaf(-q, d, num);
+    residual = fmaf(-q, d_err, residual);
+    return q + residual / d;
+}
+
+float nn_tanhf(float x)
+{
+    if (x != x)
+        return x + x;
+    float a = fabsf(x);
+    a = a < TANH_CLAMP ? a : TANH_CLAMP;
+    int k;
+    float p = reduce_expm1(-2.0f * a, &k);
+    float s = pow2i(k);
+    float t;
+    if (a < TANH_SPLIT) { /* -m / (2 + m), m = e^(-2a) - 1 */
+        float m = fmaf(s, p, s - 1.0f);
+        t = divide_sum(-m, 2.0f, m);
+    } else { /* 1 - 2e / (1 + e), e = e^(-2a) */
+        float e = fmaf(s, p, s);
+        t = 1.0f - divide_sum(e + e, 1.0f, e);
+    }
+    return copysignf(t, x);
+}
+
+float nn_sigmoidf(float x)
+{
+    if (x != x)
+        return x + x;
+    float a = fabsf(x);
+    a = a < SIGMOID_CLAMP ? a : SIGMOID_CLAMP;
+    int k;
+    float p = reduce_expm1(-a, &k);
+    int k1 = -(-k / 2), k2 = k - k1;
+    float s1 = pow2i(k1);
+    float e = fmaf(s1, p, s1) * pow2i(k2);
+    return divide_sum(x < 0 ? e : 1.0f, 1.0f, e);
+}
+
+static void tanh_scalar(float *out, const float *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = nn_tanhf(in[i]);
+}
+
+static void sigmoid_scalar(float *out, const float *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = nn_sigmoidf(in[i]);
+}
+
+/* ---- AVX2 + FMA path: the same operations on 8 lanes, in the same order -- */
+#if defined(VMATH_HAVE_AVX2)
+#define VM_TARGET __attribute__((target("avx2,fma")))
+
+VM_TARGET static inline __m256 v_reduce_expm1(__m256 y, __m256i *k)
+{
+    const __m256 magic = _mm256_set1_ps(ROUND_MAGIC);
+    __m256 kf = _mm256_sub_ps(_mm256_fmadd_ps(y, _mm256_set1_ps(INV_LN2), magic), magic);
+    __m256 r = _mm256_fmadd_ps(kf, _mm256_set1_ps(-LN2_HI), y);
+    r = _mm256_fmadd_ps(kf, _mm256_set1_ps(-LN2_LO), r);
+    __m256 q = _mm256_fmadd_ps(_mm256_set1_ps(C8), r, _mm256_set1_ps(C7));
+    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(C6));
+    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(C5));
+    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(C4));
+    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(C3));
+    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(C2));
+    *k = _mm256_cvtps_epi32(kf); /* kf is an integer: exact */
+    return _mm256_fmadd_ps(_mm256_mul_ps(r, r), q, r);
+}
+
+VM_TARGET static inline __m256 v_pow2i(__m256i k)
+{
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23));
+}
+
+VM_TARGET static inline __m256 v_divide_sum(__m256 num, __m256 big, __m256 small)
+{
+    __m256 d = _mm256_add_ps(big, small);
+    __m256 d_err = _mm256_sub_ps(small, _mm256_sub_ps(d, big));
+    __m256 q = _mm256_div_ps(num, d);
+    __m256 residual = _mm256_fnmadd_ps(q, d, num);
+    residual = _mm256_fnmadd_ps(q, d_err, residual);
+    return _mm256_add_ps(q, _mm256_div_ps(residual, d));
+}
+
+VM_TARGET static void tanh_avx2(float *out, const float *in, size_t n)
+{
+    const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(in + i);
+        __m256 a = _mm256_min_ps(_mm256_andnot_ps(sign, x), _mm256_set1_ps(TANH_CLAMP));
+        __m256i k;
+        __m256 p = v_reduce_expm1(_mm256_mul_ps(_mm256_set1_ps(-2.0f), a), &k);
+        __m256 s = v_pow2i(k);
+        /* both forms of the scalar code, chosen per lane before one division */
+        __m256 small_a = _mm256_cmp_ps(a, _mm256_set1_ps(TANH_SPLIT), _CMP_LT_OQ);
+        __m256 m = _mm256_fmadd_ps(s, p, _mm256_sub_ps(s, one));
+        __m256 e = _mm256_fmadd_ps(s, p, s);
+        __m256 num = _mm256_blendv_ps(_mm256_add_ps(e, e), _mm256_xor_ps(m, sign), small_a);
+        __m256 big = _mm256_blendv_ps(one, _mm256_set1_ps(2.0f), small_a);
+        __m256 q = v_divide_sum(num, big, _mm256_blendv_ps(e, m, small_a));
+        __m256 t = _mm256_blendv_ps(_mm256_sub_ps(one, q), q, small_a);
+        t = _mm256_or_ps(_mm256_andnot_ps(sign, t), _mm256_and_ps(sign, x));
+        __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+        _mm256_storeu_ps(out + i, _mm256_blendv_ps(t, _mm256_add_ps(x, x), nan));
+    }
+    tanh_scalar(out + i, in + i, n - i);
+}
+
+VM_TARGET static void sigmoid_avx2(float *out, const float *in, size_t n)
+{
+    const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
+    const __m256i zero = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(in + i);
+        __m256 a = _mm256_min_ps(_mm256_andnot_ps(sign, x), _mm256_set1_ps(SIGMOID_CLAMP));
+        __m256i k;
+        __m256 p = v_reduce_expm1(_mm256_xor_ps(a, sign), &k);
+        __m256i k1 = _mm256_sub_epi32(zero, _mm256_srli_epi32(_mm256_sub_epi32(zero, k), 1));
+        __m256i k2 = _mm256_sub_epi32(k, k1);
+        __m256 s1 = v_pow2i(k1);
+        __m256 e = _mm256_mul_ps(_mm256_fmadd_ps(s1, p, s1), v_pow2i(k2));
+        __m256 negative = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+        __m256 sg = v_divide_sum(_mm256_blendv_ps(one, e, negative), one, e);
+        __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+        _mm256_storeu_ps(out + i, _mm256_blendv_ps(sg, _mm256_add_ps(x, x), nan));
+    }
+    sigmoid_scalar(out + i, in + i, n - i);
+}
+#endif
+
+/* ---- Choosing a path, as nn_gemm does ----------------------------------- */
+enum { PATH_UNSET, PATH_SCALAR, PATH_AVX2 };
+static const char *const path_names[] = {"unset", "scalar", "avx2"};
+static atomic_int current_path = PATH_UNSET;
+
+static int cpu_has_avx2(void)
+{
+#if defined(VMATH_HAVE_AVX2)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+int nn_vmath_use_path(const char *name)
+{
+    int path;
+    if (!name || !strcmp(name, "auto"))
+        path = cpu_has_avx2() ? PATH_AVX2 : PATH_SCALAR;
+    else if (!strcmp(name, "scalar"))
+        path = PATH_SCALAR;
+    else if (!strcmp(name, "avx2")) {
+        if (!cpu_has_avx2())
+            return nn_error("nn_vmath: path 'avx2': this CPU (or compiler) has no AVX2 with FMA; "
+                            "use 'scalar' or 'auto'");
+        path = PATH_AVX2;
+    } else
+        return nn_error("nn_vmath: unknown path '%s'; use auto, scalar or avx2", name);
+    atomic_store(&current_path, path);
+    return NN_OK;
+}
+
+/* The first call reads NNLAB_VMATH (auto when unset); a bad value is
+ * reported on stderr and auto is used. */
+static int path_in_use(void)
+{
+    int path = atomic_load(&current_path);
+    if (path != PATH_UNSET)
+        return path;
+    const char *env = getenv("NNLAB_VMATH");
+    if (env && *env && nn_vmath_use_path(env) != NN_OK) {
+        fprintf(stderr, "%s: warning: NNLAB_VMATH=%s: %s; using auto\n", nn_program_name(), env,
+                nn_last_error());
+        nn_clear_error();
+        env = NULL;
+    }
+    if (!env || !*env)
+        nn_vmath_use_path("auto");
+    return atomic_load(&current_path);
+}
+
+const char *nn_vmath_path(void)
+{
+    return path_names[path_in_use()];
+}
+
+void nn_tanhf_array(float *out, const float *in, size_t n)
+{
+#if defined(VMATH_HAVE_AVX2)
+    if (path_in_use() == PATH_AVX2) {
+        tanh_avx2(out, in, n);
+        return;
+    }
+#endif
+    tanh_scalar(out, in, n);
+}
+
+void nn_sigmoidf_array(float *out, const float *in, size_t n)
+{
+#if defined(VMATH_HAVE_AVX2)
+    if (path_in_use() == PATH_AVX2) {
+        sigmoid_avx2(out, in, n);
+        return;
+    }
+#endif
+    sigmoid_scalar(out, in, n);
+}
