@@ -161,9 +161,19 @@ int nn_tensor_check(const nn_tensor *t, int ndim, const int *shape, const char *
     return NN_OK;
 }
 
-void nn_zero(float *x, size_t n) { memset(x, 0, n * sizeof *x); }
+/* n may be 0 with a NULL pointer (an empty piece, a layer without
+ * parameters): memset and memmove must not see a NULL even then (C11 7.24.1). */
+void nn_zero(float *x, size_t n)
+{
+    if (n)
+        memset(x, 0, n * sizeof *x);
+}
 
-void nn_copy(float *dst, const float *src, size_t n) { memmove(dst, src, n * sizeof *dst); }
+void nn_copy(float *dst, const float *src, size_t n)
+{
+    if (n)
+        memmove(dst, src, n * sizeof *dst);
+}
 
 void nn_axpy(float *y, float a, const float *x, size_t n)
 {
