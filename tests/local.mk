@@ -32,7 +32,7 @@ CORE_SHELL_TESTS = tests/lib/test-tap.sh tests/lib/test-cli.sh tests/lib/test-fi
 	tests/lib/test-ref-current.sh
 dist_check_SCRIPTS = $(CORE_SHELL_TESTS)
 TESTS += $(CORE_SHELL_TESTS)
-EXTRA_DIST += tests/chapter-run-lib.sh tests/data-rule-lib.sh
+EXTRA_DIST += tests/chapter-run-lib.sh tests/data-rule-lib.sh tests/ref-current-lib.sh
 ## The sequential model and its file (lib/model.c).
 MODEL_TESTS = tests/lib/test-model
 check_PROGRAMS += $(MODEL_TESTS)

@@ -1,0 +1,53 @@
+# ref-current-lib.sh: sourced by the reference-currency tests (tests/ch05,
+# tests/ch08), after they set $top and $tmp and checked that python3 with torch
+# is there.
+#
+# ref_current PAIR...: for each tests/PAIR.py, runs it and compares what it
+# writes with the committed tests/PAIR.txt, two TAP lines per pair (numbered
+# from 1).  Numbers agree to 1e-6 relative (the last printed digit may change
+# between torch builds); everything else must be equal.
+ref_current() {
+n=0
+for pair in "$@"; do
+    script=$top/tests/$pair.py
+    committed=$top/tests/$pair.txt
+    fresh=$tmp/$(basename "$pair").txt
+    n=$((n + 1))
+    if "$PYTHON3" "$script" > "$fresh" 2> "$tmp/err"; then
+        echo "ok $n - tests/$pair.py runs"
+    else
+        echo "not ok $n - tests/$pair.py runs"
+        sed 's/^/# /' "$tmp/err"
+        n=$((n + 1)); echo "not ok $n - tests/$pair.txt is what its script writes # (script failed)"
+        continue
+    fi
+    grep -v '^#' "$fresh" > "$tmp/a"
+    grep -v '^#' "$committed" > "$tmp/b"
+    report=$(awk '
+        NR == FNR { fresh[FNR] = $0; lines = FNR; next }
+        {
+            if (!(FNR in fresh)) { print "line " FNR " is only in the committed file"; bad = 1; exit }
+            nf = split(fresh[FNR], f, " "); nc = split($0, c, " ")
+            if (nf != nc) { print "line " FNR ": " nc " fields committed, the script writes " nf; bad = 1; exit }
+            for (i = 1; i <= nc; i++) {
+                if (f[i] == c[i]) continue
+                if (f[i] !~ /^[-+0-9.eE]+$/ || c[i] !~ /^[-+0-9.eE]+$/) {
+                    print "line " FNR ", field " i ": " c[i] " committed, " f[i] " now"; bad = 1; exit
+                }
+                d = f[i] - c[i]; if (d < 0) d = -d
+                m = c[i] < 0 ? -c[i] : c[i]
+                if (d > 1e-6 * m + 1e-12) { print "line " FNR ", field " i ": " c[i] " committed, " f[i] " now"; bad = 1; exit }
+            }
+        }
+        END { if (!bad && FNR < lines) print "the script writes " lines " lines, the file has " FNR }
+    ' "$tmp/a" "$tmp/b")
+    n=$((n + 1))
+    if [ -z "$report" ]; then
+        echo "ok $n - tests/$pair.txt is what its script writes"
+    else
+        echo "not ok $n - tests/$pair.txt is what its script writes"
+        echo "# $report"
+        echo "# regenerate: /usr/bin/python3 tests/$pair.py > tests/$pair.txt"
+    fi
+done
+}
