@@ -4,6 +4,10 @@
 #include <math.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "nn_core.h"
 #include "nn_vmath.h"
 
@@ -74,12 +78,46 @@ double nn_act_derivative(nn_activation act, double z)
     return 0;
 }
 
+/* ReLU, forward and backward, without a branch per element.  About half of
+ * a trained network's pre-activations are negative, in no pattern a branch
+ * predictor can learn, so a compiled `z > 0 ? z : 0` that jumps costs a
+ * misprediction every other element: a quarter of chapter 7's training time
+ * went there.  SSE2 (every x86-64 CPU) does four elements with a compare and
+ * a mask instead.  The bits are those of the plain loop below, on every
+ * path: max_ps(z, 0) is defined as z > 0 ? z : 0 (NaN and -0 give +0, as the
+ * loop does), and the backward adds d_out masked to +0 where z <= 0, which
+ * is exactly the loop's `+= 0.0f`. */
+static void relu_forward(float *out, const float *in, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128 zero = _mm_setzero_ps();
+    for (; i + 4 <= n; i += 4)
+        _mm_storeu_ps(out + i, _mm_max_ps(_mm_loadu_ps(in + i), zero));
+#endif
+    for (; i < n; i++)
+        out[i] = in[i] > 0 ? in[i] : 0.0f;
+}
+
+static void relu_backward(float *d_in, const float *d_out, const float *in, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128 zero = _mm_setzero_ps();
+    for (; i + 4 <= n; i += 4) {
+        __m128 pass = _mm_and_ps(_mm_cmpgt_ps(_mm_loadu_ps(in + i), zero), _mm_loadu_ps(d_out + i));
+        _mm_storeu_ps(d_in + i, _mm_add_ps(_mm_loadu_ps(d_in + i), pass));
+    }
+#endif
+    for (; i < n; i++)
+        d_in[i] += in[i] > 0 ? d_out[i] : 0.0f;
+}
+
 void nn_act_forward(nn_activation act, float *out, const float *in, size_t n)
 {
     switch (act) {
     case NN_RELU:
-        for (size_t i = 0; i < n; i++)
-            out[i] = in[i] > 0 ? in[i] : 0.0f;
+        relu_forward(out, in, n);
         return;
     case NN_LEAKY_RELU:
         for (size_t i = 0; i < n; i++)
@@ -114,8 +152,7 @@ void nn_act_backward(nn_activation act, float *d_in, const float *d_out,
             d_in[i] += d_out[i] * (1.0f - out[i] * out[i]);
         return;
     case NN_RELU:
-        for (size_t i = 0; i < n; i++)
-            d_in[i] += in[i] > 0 ? d_out[i] : 0.0f;
+        relu_backward(d_in, d_out, in, n);
         return;
     case NN_ELU: /* for z <= 0, f' = exp(z) = a + alpha with alpha = 1 */
         for (size_t i = 0; i < n; i++)

@@ -188,6 +188,33 @@ int main(void)
                            nn_act_name(f));
     }
 
+    /* ---- ReLU's vector loop has the definition's bits ---------------------
+     * lib/act.c does four elements at a time with a compare and a mask, and
+     * the tail one by one: every length from 0 to 13 (each split of vector
+     * and tail), with the values where a select could differ from
+     * `z > 0 ? z : 0`: -0, NaN, the infinities and a subnormal. */
+    {
+        const float specials[13] = {-0.0f, 0.0f, NAN, INFINITY, -INFINITY, 1e-40f, -1e-40f,
+                                    3.5f, -2.25f, -0.0f, 7.0f, NAN, -1.0f};
+        int forward_same = 1, backward_same = 1;
+        for (size_t n = 0; n <= 13; n++) {
+            float out[13], want[13], d_in[13], want_d[13], d_out[13];
+            for (size_t i = 0; i < n; i++) {
+                want[i] = specials[i] > 0 ? specials[i] : 0.0f;
+                d_out[i] = (i % 3 == 0) ? -0.0f : 0.25f * (float)i - 1.0f;
+                d_in[i] = (i % 2 == 0) ? -0.0f : 1.5f;
+                want_d[i] = d_in[i] + (specials[i] > 0 ? d_out[i] : 0.0f);
+            }
+            nn_act_forward(NN_RELU, out, specials, n);
+            nn_act_backward(NN_RELU, d_in, d_out, specials, out, n);
+            forward_same &= memcmp(out, want, n * sizeof *out) == 0;
+            backward_same &= memcmp(d_in, want_d, n * sizeof *d_in) == 0;
+        }
+        nn_ok(forward_same, "relu forward: the same bits as z > 0 ? z : 0 for every length 0..13, "
+                            "with -0, NaN, infinities and subnormals");
+        nn_ok(backward_same, "relu backward: the same bits as d_in += z > 0 ? d_out : 0 for every length 0..13");
+    }
+
     /* ---- Gradient checks -------------------------------------------------- */
     for (int act = 0; act < NN_ACT_COUNT; act++)
         gradcheck_act((nn_activation)act, check_x, 8, 1.0f);
