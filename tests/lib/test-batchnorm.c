@@ -179,9 +179,10 @@ static void batch_of_one(void)
  * Channel c of a (N, C, HW) batch is a unit whose "batch" is its N HW values.
  * Transposing to (N HW, C) rows, row n HW + p holding position p of example
  * n, makes it exactly the 1-d layer's input; the statistics then sum the same
- * numbers in the same order, so every output must agree to the bit. */
-enum { N2 = 3, C2 = 4, HW2 = 5 };
-
+ * numbers in the same order, so every output must agree to the bit.  The
+ * shapes cover lib/batchnorm.c's split of the work: channels eight at a time
+ * and one at a time for the rest (C = 4, 19, 16), runs of HW values four at
+ * a time and one at a time for the rest (HW = 5, 7, 16). */
 static void to_rows(float *rows, const float *nchw, int N, int C, int HW)
 {
     for (int n = 0; n < N; n++)
@@ -190,53 +191,64 @@ static void to_rows(float *rows, const float *nchw, int N, int C, int HW)
                 rows[((size_t)n * HW + p) * C + c] = nchw[((size_t)n * C + c) * HW + p];
 }
 
-static void bn2d_equals_1d(void)
+static void bn2d_equals_1d(int N, int C, int HW)
 {
+    const size_t n_all = (size_t)N * C * HW;
+    const int R = N * HW;
     nn_rng rng = nn_rng_new(21);
-    float x[N2 * C2 * HW2], d_out[N2 * C2 * HW2], gamma[C2], beta[C2];
-    nn_rng_fill_normal(&rng, x, N2 * C2 * HW2, 1.5, 2);
-    nn_rng_fill_normal(&rng, d_out, N2 * C2 * HW2, 0, 1);
-    nn_rng_fill_normal(&rng, gamma, C2, 1, 0.5);
-    nn_rng_fill_normal(&rng, beta, C2, 0, 0.5);
+    float *x = nn_floats(n_all), *d_out = nn_floats(n_all), *gamma = nn_floats(C), *beta = nn_floats(C);
+    nn_rng_fill_normal(&rng, x, n_all, 1.5, 2);
+    nn_rng_fill_normal(&rng, d_out, n_all, 0, 1);
+    nn_rng_fill_normal(&rng, gamma, C, 1, 0.5);
+    nn_rng_fill_normal(&rng, beta, C, 0, 0.5);
 
-    float out2[N2 * C2 * HW2], mean2[C2], rstd2[C2], rm2[C2] = {0}, rv2[C2] = {1, 1, 1, 1};
-    float d_x2[N2 * C2 * HW2] = {0}, d_gamma2[C2] = {0}, d_beta2[C2] = {0}, eval2[N2 * C2 * HW2];
-    nn_is_int(nn_batchnorm2d_forward(out2, mean2, rstd2, x, gamma, beta, rm2, rv2, N2, C2, HW2,
-                                     NN_BN_MOMENTUM, NN_BN_EPS), NN_OK, "bn2d: training forward");
-    nn_batchnorm2d_backward(d_x2, d_gamma2, d_beta2, d_out, x, gamma, mean2, rstd2, N2, C2, HW2);
-    nn_batchnorm2d_eval(eval2, x, gamma, beta, rm2, rv2, N2, C2, HW2, NN_BN_EPS);
+    float *out2 = nn_floats(n_all), *mean2 = nn_floats(C), *rstd2 = nn_floats(C), *rm2 = nn_floats(C);
+    float *rv2 = nn_floats(C), *d_x2 = nn_floats(n_all), *d_gamma2 = nn_floats(C), *d_beta2 = nn_floats(C);
+    float *eval2 = nn_floats(n_all);
+    float *x_rows = nn_floats(n_all), *d_out_rows = nn_floats(n_all), *out1 = nn_floats(n_all);
+    float *mean1 = nn_floats(C), *rstd1 = nn_floats(C), *rm1 = nn_floats(C), *rv1 = nn_floats(C);
+    float *d_x1 = nn_floats(n_all), *d_gamma1 = nn_floats(C), *d_beta1 = nn_floats(C);
+    float *eval1 = nn_floats(n_all), *want_rows = nn_floats(n_all);
+    for (int c = 0; c < C; c++)
+        rv1[c] = rv2[c] = 1;   /* nn_floats zeroes the rest */
+    nn_is_int(nn_batchnorm2d_forward(out2, mean2, rstd2, x, gamma, beta, rm2, rv2, N, C, HW,
+                                     NN_BN_MOMENTUM, NN_BN_EPS), NN_OK, "bn2d (%d, %d, %d): training forward", N, C, HW);
+    nn_batchnorm2d_backward(d_x2, d_gamma2, d_beta2, d_out, x, gamma, mean2, rstd2, N, C, HW);
+    nn_batchnorm2d_eval(eval2, x, gamma, beta, rm2, rv2, N, C, HW, NN_BN_EPS);
 
-    enum { R = N2 * HW2 };
-    float x_rows[R * C2], d_out_rows[R * C2], out1[R * C2], mean1[C2], rstd1[C2];
-    float rm1[C2] = {0}, rv1[C2] = {1, 1, 1, 1}, d_x1[R * C2] = {0}, d_gamma1[C2] = {0}, d_beta1[C2] = {0};
-    float eval1[R * C2], want_rows[R * C2];
-    to_rows(x_rows, x, N2, C2, HW2);
-    to_rows(d_out_rows, d_out, N2, C2, HW2);
-    nn_batchnorm_forward(out1, mean1, rstd1, x_rows, gamma, beta, rm1, rv1, R, C2, NN_BN_MOMENTUM, NN_BN_EPS);
-    nn_batchnorm_backward(d_x1, d_gamma1, d_beta1, d_out_rows, x_rows, gamma, mean1, rstd1, R, C2);
-    nn_batchnorm_eval(eval1, x_rows, gamma, beta, rm1, rv1, R, C2, NN_BN_EPS);
+    to_rows(x_rows, x, N, C, HW);
+    to_rows(d_out_rows, d_out, N, C, HW);
+    nn_batchnorm_forward(out1, mean1, rstd1, x_rows, gamma, beta, rm1, rv1, R, C, NN_BN_MOMENTUM, NN_BN_EPS);
+    nn_batchnorm_backward(d_x1, d_gamma1, d_beta1, d_out_rows, x_rows, gamma, mean1, rstd1, R, C);
+    nn_batchnorm_eval(eval1, x_rows, gamma, beta, rm1, rv1, R, C, NN_BN_EPS);
 
-    to_rows(want_rows, out2, N2, C2, HW2);
-    nn_is_close_floats(want_rows, out1, R * C2, 0, 0, "bn2d output equals 1-d bn on transposed data (bit-exact)");
-    nn_is_close_floats(mean2, mean1, C2, 0, 0, "bn2d saved mean equals 1-d");
-    nn_is_close_floats(rstd2, rstd1, C2, 0, 0, "bn2d saved rstd equals 1-d");
-    nn_is_close_floats(rm2, rm1, C2, 0, 0, "bn2d running mean equals 1-d (momentum 0.1)");
-    nn_is_close_floats(rv2, rv1, C2, 0, 0, "bn2d running var equals 1-d (unbiased over N HW)");
-    to_rows(want_rows, d_x2, N2, C2, HW2);
-    nn_is_close_floats(want_rows, d_x1, R * C2, 0, 0, "bn2d d_in equals 1-d");
-    nn_is_close_floats(d_gamma2, d_gamma1, C2, 0, 0, "bn2d d_gamma equals 1-d");
-    nn_is_close_floats(d_beta2, d_beta1, C2, 0, 0, "bn2d d_beta equals 1-d");
-    to_rows(want_rows, eval2, N2, C2, HW2);
-    nn_is_close_floats(want_rows, eval1, R * C2, 0, 0, "bn2d eval equals 1-d eval");
+    to_rows(want_rows, out2, N, C, HW);
+    nn_is_close_floats(want_rows, out1, n_all, 0, 0, "bn2d (%d, %d, %d) output equals 1-d bn on transposed data "
+                       "(bit-exact)", N, C, HW);
+    nn_is_close_floats(mean2, mean1, C, 0, 0, "bn2d saved mean equals 1-d");
+    nn_is_close_floats(rstd2, rstd1, C, 0, 0, "bn2d saved rstd equals 1-d");
+    nn_is_close_floats(rm2, rm1, C, 0, 0, "bn2d running mean equals 1-d (momentum 0.1)");
+    nn_is_close_floats(rv2, rv1, C, 0, 0, "bn2d running var equals 1-d (unbiased over N HW)");
+    to_rows(want_rows, d_x2, N, C, HW);
+    nn_is_close_floats(want_rows, d_x1, n_all, 0, 0, "bn2d d_in equals 1-d");
+    nn_is_close_floats(d_gamma2, d_gamma1, C, 0, 0, "bn2d d_gamma equals 1-d");
+    nn_is_close_floats(d_beta2, d_beta1, C, 0, 0, "bn2d d_beta equals 1-d");
+    to_rows(want_rows, eval2, N, C, HW);
+    nn_is_close_floats(want_rows, eval1, n_all, 0, 0, "bn2d eval equals 1-d eval");
 
     /* Backward adds, and d_in = NULL is allowed. */
-    float d_gamma_once[C2];
-    memcpy(d_gamma_once, d_gamma2, sizeof d_gamma2);
-    nn_batchnorm2d_backward(NULL, d_gamma2, d_beta2, d_out, x, gamma, mean2, rstd2, N2, C2, HW2);
+    float *d_gamma_once = nn_floats(C);
+    memcpy(d_gamma_once, d_gamma2, sizeof(float) * C);
+    nn_batchnorm2d_backward(NULL, d_gamma2, d_beta2, d_out, x, gamma, mean2, rstd2, N, C, HW);
     int doubled = 1;
-    for (int c = 0; c < C2; c++)
+    for (int c = 0; c < C; c++)
         doubled &= fabsf(d_gamma2[c] - 2 * d_gamma_once[c]) <= 1e-5f * (1 + fabsf(d_gamma2[c]));
     nn_ok(doubled, "bn2d backward adds into d_gamma (+=)");
+    float *all[] = {x, d_out, gamma, beta, out2, mean2, rstd2, rm2, rv2, d_x2, d_gamma2, d_beta2, eval2, x_rows,
+                    d_out_rows, out1, mean1, rstd1, rm1, rv1, d_x1, d_gamma1, d_beta1, eval1, want_rows,
+                    d_gamma_once};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        free(all[i]);
 }
 
 typedef struct {
@@ -293,7 +305,9 @@ int main(void)
     normalizes();
     gradient_check();
     batch_of_one();
-    bn2d_equals_1d();
+    bn2d_equals_1d(3, 4, 5);
+    bn2d_equals_1d(2, 19, 7);
+    bn2d_equals_1d(2, 16, 16);
     bn2d_gradient_check();
     bn2d_too_few_values();
     return nn_tap_done();
