@@ -45,9 +45,11 @@ KINLINE void KNAME(fwd_tile)(float *out, const float *xp, const float *wt, const
                 row[a] = xp + ((size_t)c * pl->XH + i0 + a + u) * XW + j0;
             for (int v = 0; v < F; v++, wr += pl->KP) {
                 const VEC wv = V_LOADU(wr);
-                _Pragma("GCC unroll 4") for (int a = 0; a < R; a++)
+                _Pragma("GCC unroll 4") for (int a = 0; a < R; a++) {
                     _Pragma("GCC unroll 16") for (int t = 0; t < T; t++)
-                        acc[a][t] = V_FMA(V_SET1(row[a][t + v]), wv, acc[a][t]);
+                        acc[a][t] = V_FMA(V_SET1(row[a][t]), wv, acc[a][t]);
+                    row[a] = opaque_next(row[a]);
+                }
             }
         }
     /* out = acc + b, then each lane (filter) to its own plane of out. */
@@ -128,9 +130,11 @@ KINLINE void KNAME(dw_group)(float *part, const float *xps, const float *gts, co
                             rows[uu] = xps + t * image + ((size_t)c * pl->HP + i + u0 + uu) * WP + j;
                         for (int s = 0; s < run; s++, gv_at += KP) {
                             const VEC gv = V_LOADU(gv_at);
-                            _Pragma("GCC unroll 8") for (int uu = 0; uu < U; uu++)
+                            _Pragma("GCC unroll 8") for (int uu = 0; uu < U; uu++) {
                                 _Pragma("GCC unroll 8") for (int v = 0; v < F; v++)
-                                    acc[uu][v] = V_FMA(V_SET1(rows[uu][s + v]), gv, acc[uu][v]);
+                                    acc[uu][v] = V_FMA(V_SET1(rows[uu][v]), gv, acc[uu][v]);
+                                rows[uu] = opaque_next(rows[uu]);
+                            }
                         }
                         q += run;
                     }
