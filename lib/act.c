@@ -113,6 +113,24 @@ static void relu_backward(float *d_in, const float *d_out, const float *in, size
         d_in[i] += in[i] > 0 ? d_out[i] : 0.0f;
 }
 
+/* d_in += d_out (1 - a^2), four at a time: the same four IEEE operations per
+ * element as the scalar tail (a a, 1 - that, d_out times that, d_in plus
+ * that; no fused multiply-add), so the same bits. */
+static void tanh_backward(float *d_in, const float *d_out, const float *out, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128 one = _mm_set1_ps(1.0f);
+    for (; i + 4 <= n; i += 4) {
+        const __m128 a = _mm_loadu_ps(out + i);
+        const __m128 slope = _mm_sub_ps(one, _mm_mul_ps(a, a));
+        _mm_storeu_ps(d_in + i, _mm_add_ps(_mm_loadu_ps(d_in + i), _mm_mul_ps(_mm_loadu_ps(d_out + i), slope)));
+    }
+#endif
+    for (; i < n; i++)
+        d_in[i] += d_out[i] * (1.0f - out[i] * out[i]);
+}
+
 void nn_act_forward(nn_activation act, float *out, const float *in, size_t n)
 {
     switch (act) {
@@ -148,8 +166,7 @@ void nn_act_backward(nn_activation act, float *d_in, const float *d_out,
             d_in[i] += d_out[i] * out[i] * (1.0f - out[i]);
         return;
     case NN_TANH: /* f' = 1 - a^2 */
-        for (size_t i = 0; i < n; i++)
-            d_in[i] += d_out[i] * (1.0f - out[i] * out[i]);
+        tanh_backward(d_in, d_out, out, n);
         return;
     case NN_RELU:
         relu_backward(d_in, d_out, in, n);

@@ -17,6 +17,7 @@
 #include <immintrin.h>
 #endif
 
+#include "convdirect.h"
 #include "nn_core.h"
 #include "nn_gemm.h"
 
@@ -526,11 +527,65 @@ static void direct_forward(float *out, const float *in, const float *w, const fl
     (void)vector;
 }
 
+/* ---- Filters of 4 x 4 to 7 x 7 (LeNet-5's): lib/convdirect.c -----------------
+ * Forward, d_in and d_w without im2col, with the bits of the im2col + GEMM
+ * path below (NNLAB_CONV=gemm turns it off, for the tests).  Threads take
+ * consecutive images (the forward pass and d_in) or whole chunks (d_w). */
+static int use_convdirect(const nn_conv_dims *d)
+{
+    const char *force = getenv("NNLAB_CONV");
+    return nn_convdirect_applies(d) && !(force && !strcmp(force, "gemm"));
+}
+
+/* This thread's share n0 .. n1-1 of n items, inside a parallel region (all
+ * of them outside one). */
+static void thread_share(int n, int *n0, int *n1)
+{
+#if defined(_OPENMP)
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    *n0 = (int)((long)n * t / nt);
+    *n1 = (int)((long)n * (t + 1) / nt);
+#else
+    *n0 = 0;
+    *n1 = n;
+#endif
+}
+
+static void convdirect_forward(float *out, const float *in, const float *w, const float *b,
+                               const nn_conv_dims *d)
+{
+    const int threads = conv_threads();
+    const size_t floats = nn_convdirect_forward_scratch(d);
+    CONV_OMP(omp parallel num_threads(threads) if (threads > 1 && d->N > 1))
+    {
+        int n0, n1;
+        thread_share(d->N, &n0, &n1);
+        nn_convdirect_forward(out, in, w, b, d, n0, n1, workspace(floats));
+    }
+}
+
+static void convdirect_input_grad(float *d_in, const float *d_out, const float *w,
+                                  const nn_conv_dims *d)
+{
+    const int threads = conv_threads();
+    const size_t floats = nn_convdirect_input_grad_scratch(d);
+    CONV_OMP(omp parallel num_threads(threads) if (threads > 1 && d->N > 1))
+    {
+        int n0, n1;
+        thread_share(d->N, &n0, &n1);
+        nn_convdirect_input_grad(d_in, d_out, w, d, n0, n1, workspace(floats));
+    }
+}
+
 int nn_conv2d_forward(float *out, const float *in, const float *w, const float *b,
                       const nn_conv_dims *d)
 {
     if (check_dims(d, "nn_conv2d_forward") != NN_OK)
         return NN_ERR;
+    if (use_convdirect(d)) {
+        convdirect_forward(out, in, w, b, d);
+        return NN_OK;
+    }
     if (use_direct(d)) {
         direct_forward(out, in, w, b, d);
         return NN_OK;
@@ -628,7 +683,10 @@ int nn_conv2d_backward(float *d_in, float *d_w, float *d_b, const float *d_out,
             }
     /* d_in: every group of images on its own (in threads, when asked), as
      * d_col = w^T d_out and col2im, each image's d_in written by one thread. */
-    if (d_in) {
+    const int direct = use_convdirect(d);
+    if (d_in && direct)
+        convdirect_input_grad(d_in, d_out, w, d);
+    if (d_in && !direct) {
         CONV_OMP(omp parallel num_threads(threads) if (threads > 1 && n_groups > 1))
         {
             float *space = workspace(cfg_size + grouped_size);
@@ -662,14 +720,16 @@ int nn_conv2d_backward(float *d_in, float *d_w, float *d_b, const float *d_out,
          * reads the large col in place and packs only the small d_out, and
          * K fills its 16-column slivers.  Each element is the same sum in the
          * same order either way, so the bits do not change. */
-        const int transposed = K >= 16;
+        const int transposed = K >= 16 && !direct;
         const size_t n_w = (size_t)K * CFF;
         float *partials = nn_malloc(sizeof(float) * n_w * (size_t)n_chunks);
         CONV_OMP(omp parallel num_threads(threads) if (threads > 1 && n_chunks > 1))
         {
-            float *space = workspace(cfg_size + grouped_size + pad_size);
-            float *col = cfg_size ? space : NULL, *grouped = grouped_size ? space + cfg_size : NULL;
-            float *padded = pad_size ? space + cfg_size + grouped_size : NULL;
+            float *space = workspace(direct ? nn_convdirect_weight_grad_scratch(d, G)
+                                            : cfg_size + grouped_size + pad_size);
+            float *col = cfg_size && !direct ? space : NULL;
+            float *grouped = grouped_size && !direct ? space + cfg_size : NULL;
+            float *padded = pad_size && !direct ? space + cfg_size + grouped_size : NULL;
             if (padded)
                 memset(padded, 0, sizeof(float) * pad_size);
             CONV_OMP(omp for schedule(static))
@@ -677,6 +737,11 @@ int nn_conv2d_backward(float *d_in, float *d_w, float *d_b, const float *d_out,
                 const int first = (int)((long)n_groups * chunk / n_chunks);
                 const int last = (int)((long)n_groups * (chunk + 1) / n_chunks);
                 float *partial = partials + n_w * (size_t)chunk;
+                if (direct) {
+                    nn_convdirect_weight_grad(partial, d_out, in, d, first * G,
+                                              last * G < d->N ? last * G : d->N, G, space);
+                    continue;
+                }
                 for (int group = first; group < last; group++) {
                     const int n0 = group * G, g = G < d->N - n0 ? G : d->N - n0, cols = g * HW2;
                     const float *gd = group_d_out(grouped, d_out, n0, g, d);

@@ -215,6 +215,30 @@ int main(void)
         nn_ok(backward_same, "relu backward: the same bits as d_in += z > 0 ? d_out : 0 for every length 0..13");
     }
 
+    /* ---- tanh backward's vector loop has the definition's bits -----------
+     * d_in += d_out (1 - a^2), four at a time and the tail one by one: every
+     * length 0..13, with -0, NaN, infinities, subnormals and |a| near 1. */
+    {
+        const float a_values[13] = {-0.0f, 0.0f, NAN, INFINITY, -INFINITY, 1e-40f, -0.999999f,
+                                    0.5f, -0.25f, 0.9999f, 1.0f, NAN, -1.0f};
+        int same = 1;
+        for (size_t n = 0; n <= 13; n++) {
+            float d_in[13], want[13], d_out[13];
+            for (size_t i = 0; i < n; i++) {
+                d_out[i] = (i % 3 == 0) ? -0.0f : 0.375f * (float)i - 1.0f;
+                d_in[i] = (i % 2 == 0) ? -0.0f : 1.5f + 1e-3f * (float)i;
+                const volatile float square = a_values[i] * a_values[i];
+                const volatile float slope = 1.0f - square;
+                const volatile float term = d_out[i] * slope;
+                want[i] = d_in[i] + term;
+            }
+            nn_act_backward(NN_TANH, d_in, d_out, NULL, a_values, n);
+            same &= memcmp(d_in, want, n * sizeof *d_in) == 0;
+        }
+        nn_ok(same, "tanh backward: the same bits as d_in += d_out (1 - a a), one rounding per "
+                    "operation, for every length 0..13");
+    }
+
     /* ---- Gradient checks -------------------------------------------------- */
     for (int act = 0; act < NN_ACT_COUNT; act++)
         gradcheck_act((nn_activation)act, check_x, 8, 1.0f);

@@ -134,6 +134,13 @@ static void test_foundations_detectors(void)
     nn_ok(l_ok, "deck 004: the L-shape detector fires only on [[0,1],[0,0]]");
 }
 
+/* Shapes for lib/convdirect.c, used by both tests below. */
+#define DIRECT_SHAPES                                                                        \
+    {3, 2, 9, 11, 5, 4, 1, 1}, {2, 3, 17, 19, 9, 5, 1, 2}, {2, 1, 40, 37, 17, 5, 1, 2},     \
+    {11, 6, 14, 14, 16, 5, 1, 0}, {2, 5, 12, 10, 7, 6, 1, 3}, {3, 4, 9, 9, 3, 7, 1, 1},    \
+    {1, 10, 8, 8, 20, 5, 1, 0}, {70, 1, 6, 6, 2, 5, 1, 2}, {2, 1, 28, 28, 6, 5, 1, 2},     \
+    {3, 2, 7, 30, 1, 5, 1, 0},
+
 /* The fast version equals the naive one, forward and backward, and backward
  * adds into what the gradient buffers already hold. */
 static void test_fast_vs_naive(void)
@@ -146,6 +153,11 @@ static void test_fast_vs_naive(void)
         {2, 5, 4, 4, 3, 6, 1, 1},   {1, 2, 9, 9, 2, 4, 3, 0},   {2, 16, 7, 7, 8, 3, 2, 1},
         /* 400 output pixels: groups of 2 images, the last group partial */
         {5, 2, 20, 20, 3, 3, 1, 1}, {64, 16, 5, 5, 12, 5, 1, 0},
+        /* lib/convdirect.c (F 4..7, C F F <= 256): odd K around the vector
+         * widths 8 and 16, W2 over 16 (split tiles), padding, F = 4, 6, 7,
+         * C F F = 250, LeNet-5's conv2 over two groups of images, and
+         * groups whose columns cross nn_gemm's K blocks of 256 */
+        DIRECT_SHAPES
     };
     nn_rng rng = nn_rng_new(5);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
@@ -222,6 +234,27 @@ static void set_gemm_path(int which)
         nn_tap_bail_out("%s", nn_last_error());
 }
 
+/* 1 when nn_gemm (and so lib/convdirect.c) can take this path here. */
+static int cpu_path(const char *name)
+{
+    const int ok = nn_gemm_use_path(name) == NN_OK;
+    nn_clear_error();
+    nn_gemm_use_path("auto");
+    return ok;
+}
+
+static void set_avx2_or_scalar(int which)
+{
+    if (nn_gemm_use_path(which ? "scalar" : "avx2") != NN_OK)
+        nn_tap_bail_out("%s", nn_last_error());
+}
+
+static void set_avx512_or_avx2(int which)
+{
+    if (nn_gemm_use_path(which ? "avx2" : "avx512") != NN_OK)
+        nn_tap_bail_out("%s", nn_last_error());
+}
+
 static void set_threads(int which)
 {
     setenv("OMP_NUM_THREADS", which ? "2" : "1", 1);
@@ -274,18 +307,28 @@ static void test_same_bits(void)
         {3, 1, 28, 28, 6, 5, 1, 2}, {2, 1, 28, 28, 32, 3, 1, 1}, {2, 1, 40, 37, 3, 3, 1, 1},
         {1, 1, 9, 9, 5, 5, 1, 2},   {1, 1, 5, 5, 1, 3, 1, 0},    {3, 6, 14, 14, 16, 5, 1, 0},
         {5, 32, 14, 14, 64, 3, 1, 1}, {2, 3, 11, 13, 2, 5, 3, 2},
+        DIRECT_SHAPES
     };
     static const conv_setting settings[] = {
-        {"the direct kernel and im2col + GEMM", set_conv_path},
+        {"the direct kernels and im2col + GEMM", set_conv_path},
         {"the vector and the scalar path", set_gemm_path},
+        {"the AVX2 and the scalar path", set_avx2_or_scalar},
+        {"the AVX-512 and the AVX2 path", set_avx512_or_avx2},
         {"1 and 2 threads", set_threads},
     };
     for (size_t t = 0; t < sizeof settings / sizeof settings[0]; t++) {
+        if ((settings[t].set == set_avx2_or_scalar && !cpu_path("avx2")) ||
+            (settings[t].set == set_avx512_or_avx2 && !cpu_path("avx512"))) {
+            nn_skip("this CPU does not have both paths", "conv2d: %s give the same bits",
+                    settings[t].what);
+            continue;
+        }
         int all = 1;
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
             all &= conv_same_bits(shapes[s], settings[t].set);
         nn_ok(all, "conv2d forward and backward: %s give the same bits (memcmp) on %d shapes",
               settings[t].what, (int)(sizeof shapes / sizeof shapes[0]));
+        nn_gemm_use_path("auto");
     }
     unsetenv("OMP_NUM_THREADS");
 }
