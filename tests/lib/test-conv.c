@@ -206,6 +206,7 @@ static void test_fast_vs_naive(void)
 typedef struct {
     const char *what;
     void (*set)(int which);
+    int one_channel_only;   /* the direct kernel: only first layers (C = 1) have it */
 } conv_setting;
 
 static void set_conv_path(int which)
@@ -276,16 +277,22 @@ static void test_same_bits(void)
         {5, 32, 14, 14, 64, 3, 1, 1}, {2, 3, 11, 13, 2, 5, 3, 2},
     };
     static const conv_setting settings[] = {
-        {"the direct kernel and im2col + GEMM", set_conv_path},
-        {"the vector and the scalar path", set_gemm_path},
-        {"1 and 2 threads", set_threads},
+        {"the direct kernel and im2col + GEMM", set_conv_path, 1},
+        {"the vector and the scalar path", set_gemm_path, 0},
+        {"1 and 2 threads", set_threads, 0},
     };
+    /* (Layers with C > 1 and 3 x 3 filters may go to Winograd, whose bits
+     * differ from im2col's: tests/lib/test-winograd.c checks those.) */
     for (size_t t = 0; t < sizeof settings / sizeof settings[0]; t++) {
-        int all = 1;
-        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        int all = 1, n = 0;
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            if (settings[t].one_channel_only && shapes[s][1] != 1)
+                continue;
             all &= conv_same_bits(shapes[s], settings[t].set);
+            n++;
+        }
         nn_ok(all, "conv2d forward and backward: %s give the same bits (memcmp) on %d shapes",
-              settings[t].what, (int)(sizeof shapes / sizeof shapes[0]));
+              settings[t].what, n);
     }
     unsetenv("OMP_NUM_THREADS");
 }
