@@ -20,6 +20,7 @@
 #include "convdirect.h"
 #include "nn_core.h"
 #include "nn_gemm.h"
+#include "winograd.h"
 
 int nn_out_size(const char *what, int in, int F, int S, int P, int *out)
 {
@@ -327,7 +328,7 @@ static float *scratch_table[SCRATCH_SLOTS];
 static atomic_int scratch_slots_used;
 static _Thread_local int scratch_slot = -1;   /* -1: none yet, SCRATCH_SLOTS: table full */
 
-static float *workspace(size_t floats)
+float *nn_conv_workspace(size_t floats)
 {
     if (scratch_slot < 0) {
         const int slot = atomic_fetch_add(&scratch_slots_used, 1);
@@ -378,10 +379,32 @@ static int group_size(const nn_conv_dims *d)
  * neighbouring j in one register, 32 j for two filters at a time (8
  * accumulators); the scalar version, for CPUs without FMA and for
  * NNLAB_GEMM=scalar, does the same with fmaf(). */
+/* NNLAB_CONV chooses the algorithm, for tests and benchmarks: unset or
+ * "auto", the fastest for each layer; "gemm", im2col + nn_gemm for every
+ * layer and every gradient; "winograd", Winograd F(2x2, 3x3) (lib/winograd.c)
+ * for every 3 x 3, stride 1, padding 1 layer, however few its channels.  Any
+ * other value is reported on stderr (once) and auto is used. */
+enum { CONV_AUTO, CONV_GEMM, CONV_WINOGRAD };
+
+static int conv_mode(void)
+{
+    static atomic_int warned;
+    const char *env = getenv("NNLAB_CONV");
+    if (!env || !*env || !strcmp(env, "auto"))
+        return CONV_AUTO;
+    if (!strcmp(env, "gemm"))
+        return CONV_GEMM;
+    if (!strcmp(env, "winograd"))
+        return CONV_WINOGRAD;
+    if (!atomic_exchange(&warned, 1))
+        fprintf(stderr, "%s: warning: NNLAB_CONV=%s: unknown; use auto, gemm or winograd; "
+                "using auto\n", nn_program_name(), env);
+    return CONV_AUTO;
+}
+
 static int use_direct(const nn_conv_dims *d)
 {
-    const char *force = getenv("NNLAB_CONV");
-    return d->C == 1 && d->S == 1 && d->F * d->F <= 256 && !(force && !strcmp(force, "gemm"));
+    return d->C == 1 && d->S == 1 && d->F * d->F <= 256 && conv_mode() != CONV_GEMM;
 }
 
 enum { DIRECT_COLS = 32 };   /* output columns per block: 4 vectors of 8 */
@@ -473,7 +496,7 @@ static void direct_image_avx2(float *out, const float *xp, const float *w, const
 /* The vector version where the CPU has AVX2 and FMA and nn_gemm is not
  * told to use its scalar path (NNLAB_GEMM=scalar: then this is scalar too,
  * which is how the test compares the two). */
-static int direct_vector(void)
+int nn_conv_vector(void)
 {
 #if defined(CONV_HAVE_AVX2)
     __builtin_cpu_init();
@@ -486,7 +509,7 @@ static int direct_vector(void)
 
 /* Threads (only when OMP_NUM_THREADS is set, as for nn_gemm) take whole
  * images: each output is computed by one thread, as it would be by one. */
-static int conv_threads(void)
+int nn_conv_threads(void)
 {
 #if defined(_OPENMP)
     const char *env = getenv("OMP_NUM_THREADS");
@@ -502,10 +525,59 @@ static int conv_threads(void)
 #define CONV_OMP(directive)
 #endif
 
+/* ---- Winograd F(2x2, 3x3) for 3 x 3 filters -----------------------------
+ * A 3 x 3, stride 1, padding 1 layer with enough channels is computed by
+ * lib/winograd.c: 16 products of (K, C) by (C, tiles) instead of one of
+ * (K, 9 C) by (9 C, 4 tiles), 2.25 times fewer multiply-adds, for additions
+ * and copies before and after that grow with C + K (the products with
+ * C K).  Where it was measured to pay (bench/README-conv.md, one Zen 4
+ * core, batch 64, against im2col + GEMM):
+ *   - at least WINOGRAD_MIN_CHANNELS channels in and out of the convolution
+ *     actually computed (the forward pass reads C and writes K; d_in reads
+ *     K and writes C): 32 -> 64 at 14 x 14 is 1.3-1.6 times faster, 24 -> 48
+ *     1.3, 16 -> 32 at 28 x 28 no faster, 8 -> 16 slower;
+ *   - rows whose tiles fill most of the 8 lanes of the vector transforms:
+ *     TW = ceil(W / 2) tiles per row, in blocks of 8, at least 3/4 of the
+ *     lanes used (W = 14: 7 of 8; W = 7: 4 of 8, and 32 -> 64 there was
+ *     no faster forward and slower for d_in);
+ *   - for d_w also at least WINOGRAD_DW_MIN_CHANNELS channels and at most
+ *     WINOGRAD_DW_MAX_WIDTH columns: its products sum over the tiles with
+ *     the transforms of both in and d_out around them (32 -> 64: 14 x 14
+ *     1.4 times faster, 28 x 28 slower, 24 -> 48 the same). */
+enum { WINOGRAD_MIN_CHANNELS = 24, WINOGRAD_DW_MIN_CHANNELS = 32, WINOGRAD_DW_MAX_WIDTH = 16 };
+
+static int winograd_shape(const nn_conv_dims *d)
+{
+    return d->F == 3 && d->S == 1 && d->P == 1;
+}
+
+static int winograd_pays(const nn_conv_dims *d, int in_channels, int out_channels)
+{
+    const int TW = (d->W + 1) / 2, lanes = 8 * ((TW + 7) / 8);
+    return in_channels >= WINOGRAD_MIN_CHANNELS && out_channels >= WINOGRAD_MIN_CHANNELS &&
+           4 * TW >= 3 * lanes;
+}
+
+static int use_winograd(const nn_conv_dims *d, int in_channels, int out_channels)
+{
+    const int mode = conv_mode();
+    return winograd_shape(d) && (mode == CONV_WINOGRAD ||
+                                 (mode == CONV_AUTO && winograd_pays(d, in_channels, out_channels)));
+}
+
+static int use_winograd_d_w(const nn_conv_dims *d)
+{
+    const int mode = conv_mode();
+    return winograd_shape(d) &&
+           (mode == CONV_WINOGRAD ||
+            (mode == CONV_AUTO && winograd_pays(d, d->C, d->K) && d->C >= WINOGRAD_DW_MIN_CHANNELS &&
+             d->K >= WINOGRAD_DW_MIN_CHANNELS && d->W <= WINOGRAD_DW_MAX_WIDTH));
+}
+
 static void direct_forward(float *out, const float *in, const float *w, const float *b,
                            const nn_conv_dims *d)
 {
-    const int vector = direct_vector(), threads = conv_threads();
+    const int vector = nn_conv_vector(), threads = nn_conv_threads();
     const size_t pad_floats = (size_t)direct_stride(d) * (d->H + 2 * d->P);
     const size_t in_stride = (size_t)d->H * d->W, out_stride = (size_t)d->K * d->H2 * d->W2;
     CONV_OMP(omp parallel num_threads(threads) if (threads > 1))
@@ -554,26 +626,26 @@ static void thread_share(int n, int *n0, int *n1)
 static void convdirect_forward(float *out, const float *in, const float *w, const float *b,
                                const nn_conv_dims *d)
 {
-    const int threads = conv_threads();
+    const int threads = nn_conv_threads();
     const size_t floats = nn_convdirect_forward_scratch(d);
     CONV_OMP(omp parallel num_threads(threads) if (threads > 1 && d->N > 1))
     {
         int n0, n1;
         thread_share(d->N, &n0, &n1);
-        nn_convdirect_forward(out, in, w, b, d, n0, n1, workspace(floats));
+        nn_convdirect_forward(out, in, w, b, d, n0, n1, nn_conv_workspace(floats));
     }
 }
 
 static void convdirect_input_grad(float *d_in, const float *d_out, const float *w,
                                   const nn_conv_dims *d)
 {
-    const int threads = conv_threads();
+    const int threads = nn_conv_threads();
     const size_t floats = nn_convdirect_input_grad_scratch(d);
     CONV_OMP(omp parallel num_threads(threads) if (threads > 1 && d->N > 1))
     {
         int n0, n1;
         thread_share(d->N, &n0, &n1);
-        nn_convdirect_input_grad(d_in, d_out, w, d, n0, n1, workspace(floats));
+        nn_convdirect_input_grad(d_in, d_out, w, d, n0, n1, nn_conv_workspace(floats));
     }
 }
 
@@ -590,16 +662,20 @@ int nn_conv2d_forward(float *out, const float *in, const float *w, const float *
         direct_forward(out, in, w, b, d);
         return NN_OK;
     }
+    if (use_winograd(d, d->C, d->K)) {
+        nn_winograd_forward(out, in, w, b, d->N, d->C, d->H, d->W, d->K, 0);
+        return NN_OK;
+    }
     const int K = d->K, CFF = d->C * d->F * d->F, HW2 = d->H2 * d->W2, G = group_size(d);
     const size_t in_stride = (size_t)d->C * d->H * d->W, out_stride = (size_t)K * HW2;
     const size_t col_size = is_pointwise(d) ? 0 : (size_t)CFF * G * HW2;
     const size_t grouped_size = G > 1 ? (size_t)K * G * HW2 : 0, pad_size = padded_size(d);
-    const int n_groups = (d->N + G - 1) / G, threads = conv_threads();
+    const int n_groups = (d->N + G - 1) / G, threads = nn_conv_threads();
     /* Threads (when OMP_NUM_THREADS is set) take whole groups of images,
      * each with its own workspace; each output is computed as by one. */
     CONV_OMP(omp parallel num_threads(threads) if (threads > 1 && n_groups > 1))
     {
-        float *space = workspace(col_size + grouped_size + pad_size);
+        float *space = nn_conv_workspace(col_size + grouped_size + pad_size);
         float *col = col_size ? space : NULL, *grouped = grouped_size ? space + col_size : NULL;
         float *padded = pad_size ? space + col_size + grouped_size : NULL;
         if (padded)
@@ -663,7 +739,7 @@ int nn_conv2d_backward(float *d_in, float *d_w, float *d_b, const float *d_out,
     const int pointwise = is_pointwise(d);
     const size_t cfg_size = pointwise ? 0 : (size_t)CFF * G * HW2;
     const size_t grouped_size = G > 1 ? (size_t)K * G * HW2 : 0, pad_size = padded_size(d);
-    const int n_groups = (d->N + G - 1) / G, threads = conv_threads();
+    const int n_groups = (d->N + G - 1) / G, threads = nn_conv_threads();
     /* in the forward pass this was: out[k, p] = b[k] + sum_r w[k, r] col[r, p]; so
      * d_b[k] += the sum of d_out over the batch and the pixels, in double,
      * in four interleaved partial sums (independent additions run in
@@ -684,12 +760,14 @@ int nn_conv2d_backward(float *d_in, float *d_w, float *d_b, const float *d_out,
     /* d_in: every group of images on its own (in threads, when asked), as
      * d_col = w^T d_out and col2im, each image's d_in written by one thread. */
     const int direct = use_convdirect(d);
-    if (d_in && direct)
+    if (d_in && direct) {
         convdirect_input_grad(d_in, d_out, w, d);
-    if (d_in && !direct) {
+    } else if (d_in && use_winograd(d, d->K, d->C)) {
+        nn_winograd_backward_input(d_in, d_out, w, d->N, d->C, d->H, d->W, d->K);
+    } else if (d_in) {
         CONV_OMP(omp parallel num_threads(threads) if (threads > 1 && n_groups > 1))
         {
-            float *space = workspace(cfg_size + grouped_size);
+            float *space = nn_conv_workspace(cfg_size + grouped_size);
             float *d_col = cfg_size ? space : NULL, *grouped = grouped_size ? space + cfg_size : NULL;
             CONV_OMP(omp for schedule(static))
             for (int group = 0; group < n_groups; group++) {
@@ -713,7 +791,9 @@ int nn_conv2d_backward(float *d_in, float *d_w, float *d_b, const float *d_out,
      * partial = d_out col^T for the first group, partial += for the next),
      * and then d_w += partial_0, += partial_1, ... in chunk order.  The
      * threads (when asked) take whole chunks. */
-    if (d_w) {
+    if (d_w && use_winograd_d_w(d)) {
+        nn_winograd_backward_weights(d_w, d_out, in, d->N, d->C, d->H, d->W, d->K);
+    } else if (d_w) {
         const int n_chunks = n_groups < D_W_CHUNKS ? n_groups : D_W_CHUNKS;
         /* With 16 filters or more, the product is computed transposed,
          * d_w^T (C F F, K) = col (C F F, g H2 W2) . d_out^T: then nn_gemm
@@ -725,8 +805,8 @@ int nn_conv2d_backward(float *d_in, float *d_w, float *d_b, const float *d_out,
         float *partials = nn_malloc(sizeof(float) * n_w * (size_t)n_chunks);
         CONV_OMP(omp parallel num_threads(threads) if (threads > 1 && n_chunks > 1))
         {
-            float *space = workspace(direct ? nn_convdirect_weight_grad_scratch(d, G)
-                                            : cfg_size + grouped_size + pad_size);
+            float *space = nn_conv_workspace(direct ? nn_convdirect_weight_grad_scratch(d, G)
+                                                    : cfg_size + grouped_size + pad_size);
             float *col = cfg_size && !direct ? space : NULL;
             float *grouped = grouped_size && !direct ? space + cfg_size : NULL;
             float *padded = pad_size && !direct ? space + cfg_size + grouped_size : NULL;

@@ -15,7 +15,7 @@ lib_libnnlab_a_SOURCES = \
 	lib/nn_exercise.h lib/exercise.c
 lib_libnnlab_a_SOURCES += lib/nn_regularize.h lib/regularize.c
 lib_libnnlab_a_SOURCES += lib/data.c
-lib_libnnlab_a_SOURCES += lib/nn_conv.h lib/conv.c lib/nn_pool.h lib/pool.c
+lib_libnnlab_a_SOURCES += lib/nn_conv.h lib/conv.c lib/winograd.h lib/winograd.c lib/nn_pool.h lib/pool.c
 lib_libnnlab_a_SOURCES += lib/convdirect.h lib/convdirect.c lib/convdirect-kernels.h
 lib_libnnlab_a_SOURCES += lib/nn_optim.h lib/optim.c
 lib_libnnlab_a_SOURCES += lib/nn_batchnorm.h lib/batchnorm.c

@@ -33,8 +33,24 @@
  *                                                 kernel for one input channel):
  *                                                 the fast one, the same bits on
  *                                                 every machine and thread count.
- * A test keeps them equal (tests/lib/test-conv.c).  NNLAB_CONV=gemm makes the
- * fast forward use im2col + nn_gemm for every layer (for the tests). */
+ * A test keeps them equal (tests/lib/test-conv.c).
+ *
+ * 3 x 3 filters, stride 1, padding 1, with many channels (the two-conv
+ * net's second layer, 32 -> 64): the fast version computes these by
+ * Winograd's F(2x2, 3x3) (lib/winograd.c, Lavin & Gray 2015): each 2 x 2
+ * block of outputs from a 4 x 4 block of inputs with 16 multiplications per
+ * channel pair instead of 36, as 16 GEMMs of (K, C) by (C, tiles), between
+ * transforms made of additions.  Forward, d_in (the same convolution of
+ * d_out with the filters turned 180 degrees) and, for small images, d_w;
+ * only on shapes where it was measured to be faster (lib/conv.c lists
+ * them).  Its rounding differs from im2col's by a few units in the last
+ * place (tests/lib/test-winograd.c names the tolerances); its bits are the
+ * same on every path and thread count, like the rest.
+ *
+ * NNLAB_CONV (for tests and benchmarks): unset or "auto", the fastest for
+ * each layer; "gemm", im2col + nn_gemm for every layer and gradient;
+ * "winograd", Winograd for every 3 x 3, stride 1, padding 1 layer, however
+ * few its channels. */
 #ifndef NN_CONV_H
 #define NN_CONV_H
 

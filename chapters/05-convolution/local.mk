@@ -3,9 +3,11 @@
 ## The library's conv2d against the decks' examples, the naive reference,
 ## central differences and PyTorch (reference values committed; regenerate
 ## with /usr/bin/python3 tests/ch05/conv_reference.py > tests/ch05/conv_reference.txt).
-CH05_LIB_TESTS = tests/lib/test-conv tests/ch05/test-ref-current.sh
-check_PROGRAMS += tests/lib/test-conv
+CH05_LIB_TESTS = tests/lib/test-conv tests/lib/test-winograd tests/ch05/test-ref-current.sh
+check_PROGRAMS += tests/lib/test-conv tests/lib/test-winograd
 tests_lib_test_conv_SOURCES = tests/lib/test-conv.c tests/ch05/reference.h
+## The Winograd path of conv2d (lib/winograd.c) against the naive reference, bit for bit across paths and threads.
+tests_lib_test_winograd_SOURCES = tests/lib/test-winograd.c
 EXTRA_DIST += tests/ch05/conv_reference.py tests/ch05/conv_reference.txt \
 	tests/ch05/test-ref-current.sh
 TESTS += $(CH05_LIB_TESTS)

@@ -218,6 +218,7 @@ static void test_fast_vs_naive(void)
 typedef struct {
     const char *what;
     void (*set)(int which);
+    int not_winograd;   /* only shapes Winograd never takes (its bits differ from im2col's) */
 } conv_setting;
 
 static void set_conv_path(int which)
@@ -310,12 +311,14 @@ static void test_same_bits(void)
         DIRECT_SHAPES
     };
     static const conv_setting settings[] = {
-        {"the direct kernels and im2col + GEMM", set_conv_path},
-        {"the vector and the scalar path", set_gemm_path},
-        {"the AVX2 and the scalar path", set_avx2_or_scalar},
-        {"the AVX-512 and the AVX2 path", set_avx512_or_avx2},
-        {"1 and 2 threads", set_threads},
+        {"the direct kernels and im2col + GEMM", set_conv_path, 1},
+        {"the vector and the scalar path", set_gemm_path, 0},
+        {"the AVX2 and the scalar path", set_avx2_or_scalar, 0},
+        {"the AVX-512 and the AVX2 path", set_avx512_or_avx2, 0},
+        {"1 and 2 threads", set_threads, 0},
     };
+    /* (Layers with C > 1 and 3 x 3 filters may go to Winograd, whose bits
+     * differ from im2col's: tests/lib/test-winograd.c checks those.) */
     for (size_t t = 0; t < sizeof settings / sizeof settings[0]; t++) {
         if ((settings[t].set == set_avx2_or_scalar && !cpu_path("avx2")) ||
             (settings[t].set == set_avx512_or_avx2 && !cpu_path("avx512"))) {
@@ -323,11 +326,16 @@ static void test_same_bits(void)
                     settings[t].what);
             continue;
         }
-        int all = 1;
-        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        int all = 1, n = 0;
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            const int *sh = shapes[s];
+            if (settings[t].not_winograd && sh[1] > 1 && sh[5] == 3 && sh[6] == 1 && sh[7] == 1)
+                continue;
             all &= conv_same_bits(shapes[s], settings[t].set);
+            n++;
+        }
         nn_ok(all, "conv2d forward and backward: %s give the same bits (memcmp) on %d shapes",
-              settings[t].what, (int)(sizeof shapes / sizeof shapes[0]));
+              settings[t].what, n);
         nn_gemm_use_path("auto");
     }
     unsetenv("OMP_NUM_THREADS");
