@@ -4,8 +4,9 @@
 #
 # ref_current PAIR...: for each tests/PAIR.py, runs it and compares what it
 # writes with the committed tests/PAIR.txt, two TAP lines per pair (numbered
-# from 1).  Numbers agree to 1e-6 relative (the last printed digit may change
-# between torch builds); everything else must be equal.
+# from 1).  Numbers agree to 1e-5 of their line's largest magnitude (PyTorch's float kernels sum in
+# another order on another CPU: an AVX-512 Zen 4 moves the values an AVX2 Zen 3
+# wrote in their 6th digit); everything else must be equal.
 ref_current() {
 n=0
 for pair in "$@"; do
@@ -28,6 +29,8 @@ for pair in "$@"; do
         {
             if (!(FNR in fresh)) { print "line " FNR " is only in the committed file"; bad = 1; exit }
             nf = split(fresh[FNR], f, " "); nc = split($0, c, " ")
+            lm = 0
+            for (i = 1; i <= nc; i++) if (c[i] ~ /^[-+0-9.eE]+$/) { v = c[i] < 0 ? -c[i] : c[i]; if (v > lm) lm = v }
             if (nf != nc) { print "line " FNR ": " nc " fields committed, the script writes " nf; bad = 1; exit }
             for (i = 1; i <= nc; i++) {
                 if (f[i] == c[i]) continue
@@ -36,7 +39,8 @@ for pair in "$@"; do
                 }
                 d = f[i] - c[i]; if (d < 0) d = -d
                 m = c[i] < 0 ? -c[i] : c[i]
-                if (d > 1e-6 * m + 1e-12) { print "line " FNR ", field " i ": " c[i] " committed, " f[i] " now"; bad = 1; exit }
+                if (m < lm) m = lm
+                if (d > 1e-5 * m + 1e-12) { print "line " FNR ", field " i ": " c[i] " committed, " f[i] " now"; bad = 1; exit }
             }
         }
         END { if (!bad && FNR < lines) print "the script writes " lines " lines, the file has " FNR }

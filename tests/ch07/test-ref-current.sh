@@ -4,8 +4,11 @@
 # without the other.  Needs python3 with torch (and torchvision for the model
 # counts); skipped without it (make check never needs torch).
 #   torchvision_counts   integers: every field must be equal
-#   the others           numbers agree to 1e-6 relative (the last printed digit
-#                        may change between torch builds), the rest is equal
+#   the others           numbers agree to 1e-5 of their line's largest
+#                        magnitude, the rest is equal:
+#                        PyTorch's float kernels sum in another order on
+#                        another CPU (the committed files came from an AVX2
+#                        Zen 3; an AVX-512 Zen 4 moves their 6th digit)
 top=${top_srcdir:-.}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-ref.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -19,7 +22,7 @@ fi
 # name and relative tolerance; the list grows with the chapter's references
 pairs="torchvision_counts:0"
 for extra in lenet_reference batchnorm2d_reference resblock_reference; do
-    [ -f "$top/tests/ch07/$extra.py" ] && pairs="$pairs $extra:1e-6"
+    [ -f "$top/tests/ch07/$extra.py" ] && pairs="$pairs $extra:1e-5"
 done
 set -- $pairs
 echo "1..$(($# * 2))"
@@ -48,6 +51,8 @@ for pair in "$@"; do
         {
             if (!(FNR in fresh)) { print "line " FNR " is only in the committed file"; bad = 1; exit }
             nf = split(fresh[FNR], f, " "); nc = split($0, c, " ")
+            lm = 0
+            for (i = 1; i <= nc; i++) if (c[i] ~ /^[-+0-9.eE]+$/) { v = c[i] < 0 ? -c[i] : c[i]; if (v > lm) lm = v }
             if (nf != nc) { print "line " FNR ": " nc " fields committed, the script writes " nf; bad = 1; exit }
             for (i = 1; i <= nc; i++) {
                 if (f[i] == c[i]) continue
@@ -56,6 +61,7 @@ for pair in "$@"; do
                 }
                 d = f[i] - c[i]; if (d < 0) d = -d
                 m = c[i] < 0 ? -c[i] : c[i]
+                if (m < lm) m = lm
                 if (d > rtol * m + 1e-12) { print "line " FNR ", field " i ": " c[i] " committed, " f[i] " now"; bad = 1; exit }
             }
         }
