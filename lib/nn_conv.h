@@ -29,12 +29,14 @@
  * needed.  Two versions with the same signature:
  *     nn_conv2d_forward_naive / backward_naive   the formula above as loops,
  *                                                 in double: the reference;
- *     nn_conv2d_forward / backward                im2col + nn_gemm (and a direct
- *                                                 kernel for one input channel):
- *                                                 the fast one, the same bits on
- *                                                 every machine and thread count.
+ *     nn_conv2d_forward / backward                im2col + nn_gemm (and direct
+ *                                                 kernels: for one input channel,
+ *                                                 and for 4x4..7x7 filters in
+ *                                                 lib/convdirect.c): the fast one,
+ *                                                 the same bits on every machine
+ *                                                 and thread count.
  * A test keeps them equal (tests/lib/test-conv.c).  NNLAB_CONV=gemm makes the
- * fast forward use im2col + nn_gemm for every layer (for the tests). */
+ * fast version use im2col + nn_gemm for every layer (for the tests). */
 #ifndef NN_CONV_H
 #define NN_CONV_H
 
