@@ -29,10 +29,12 @@
  * needed.  Two versions with the same signature:
  *     nn_conv2d_forward_naive / backward_naive   the formula above as loops,
  *                                                 in double: the reference;
- *     nn_conv2d_forward / backward                im2col + nn_gemm (and a direct
- *                                                 kernel for one input channel):
- *                                                 the fast one, the same bits on
- *                                                 every machine and thread count.
+ *     nn_conv2d_forward / backward                im2col + nn_gemm (and direct
+ *                                                 kernels: for one input channel,
+ *                                                 and for 4x4..7x7 filters in
+ *                                                 lib/convdirect.c): the fast one,
+ *                                                 the same bits on every machine
+ *                                                 and thread count.
  * A test keeps them equal (tests/lib/test-conv.c).
  *
  * 3 x 3 filters, stride 1, padding 1, with many channels (the two-conv
