@@ -605,8 +605,7 @@ static void direct_forward(float *out, const float *in, const float *w, const fl
  * consecutive images (the forward pass and d_in) or whole chunks (d_w). */
 static int use_convdirect(const nn_conv_dims *d)
 {
-    const char *force = getenv("NNLAB_CONV");
-    return nn_convdirect_applies(d) && !(force && !strcmp(force, "gemm"));
+    return nn_convdirect_applies(d) && conv_mode() != CONV_GEMM;
 }
 
 /* This thread's share n0 .. n1-1 of n items, inside a parallel region (all
