@@ -3,8 +3,8 @@
 # (tests/ch08/saliency_reference.txt) are what
 # its committed script writes today, so neither can be edited without the
 # other.  Needs python3 with torch and is skipped without it (make check
-# never needs torch).  Numbers agree to 1e-6 relative (the last printed digit
-# may change between torch builds); everything else must be equal.
+# never needs torch).  Numbers agree as tests/ref-current-lib.sh
+# says; everything else must be equal.
 top=${top_srcdir:-.}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-ref.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
