@@ -23,21 +23,31 @@ if ! "$python" -c 'import torch' 2>/dev/null; then
     echo "argument (make bench-conv PYTHON3=/path/to/python3)" >&2
     exit 1
 fi
+# The reference side runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+# (some machines set them to keep old OpenBLAS builds off CPUs they do not
+# know): with them, PyTorch's matrix products would run another CPU's
+# kernels.  KEEP_OPENBLAS_ENV=1 keeps them.  The header names the core.
+reference_env="env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE"
+if [ "${KEEP_OPENBLAS_ENV:-0}" = 1 ]; then reference_env=env; fi
 tmp=${TMPDIR:-/tmp}/bench-conv.$$
 trap 'rm -f "$tmp".nn "$tmp".torch "$tmp".nn.best "$tmp".torch.best' EXIT INT TERM
 # On a shared machine the load changes from minute to minute: the two sides
 # run alternately ROUNDS times (default 3) and each layer keeps its best time.
 rounds=${ROUNDS:-3}
+# Both sides pinned to core 0, so neither migrates between cores mid-timing.
+pin=
+if command -v taskset >/dev/null 2>&1; then pin="taskset -c 0"; fi
 : > "$tmp.nn"
 : > "$tmp.torch"
 i=0
 while [ $i -lt "$rounds" ]; do
-    OMP_NUM_THREADS=1 "$bench" --min-time "$min_time" $cpu_flag >> "$tmp.nn"
-    "$python" "$script" --min-time "$min_time" $cpu_flag >> "$tmp.torch"
+    OMP_NUM_THREADS=1 $pin "$bench" --min-time "$min_time" $cpu_flag >> "$tmp.nn"
+    $reference_env $pin "$python" "$script" --min-time "$min_time" $cpu_flag >> "$tmp.torch"
     i=$((i + 1))
 done
 grep '^#' "$tmp.nn" | head -n 1
 grep '^#' "$tmp.torch" | head -n 1
+$reference_env "$python" "$(dirname "$script")/reference_blas.py"
 best='
     $1 ~ /^#/ { next }
     !($1 in f) { order[n++] = $1; f[$1] = $2; b[$1] = $3; next }

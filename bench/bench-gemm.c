@@ -9,6 +9,13 @@
  * kernels, not the core count; one more column shows nn_gemm with one
  * OpenMP thread per core (or OMP_NUM_THREADS of them).
  *
+ * OpenBLAS picks its kernels for the CPU when the library loads, unless
+ * OPENBLAS_CORETYPE names a core (some machines set it, with
+ * OPENBLAS_L2_SIZE, to keep old OpenBLAS builds off CPUs they do not know).
+ * That would compare nn_gemm with kernels for an older CPU, so bench-gemm
+ * starts itself again without the two variables, and prints the core that
+ * OpenBLAS then runs; KEEP_OPENBLAS_ENV=1 keeps them.
+ *
  * Not part of make check: a timing says nothing about correctness, and on a
  * shared machine it is noisy.  `make bench` builds and runs it. */
 #include <config.h>
@@ -17,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nnlab.h"
 
@@ -148,8 +156,28 @@ static void set_threads(int n)
     (void)n;
 }
 
+#if defined(HAVE_BLAS)
+/* OpenBLAS read OPENBLAS_CORETYPE when it loaded, before main: to let it
+ * choose this CPU's kernels, start the program again without it. */
+static void restart_without_openblas_core_override(char **argv)
+{
+    const char *keep = getenv("KEEP_OPENBLAS_ENV");
+    if ((keep && !strcmp(keep, "1")) ||
+        (!getenv("OPENBLAS_CORETYPE") && !getenv("OPENBLAS_L2_SIZE")))
+        return;
+    unsetenv("OPENBLAS_CORETYPE");
+    unsetenv("OPENBLAS_L2_SIZE");
+    execv("/proc/self/exe", argv);
+    fprintf(stderr, "bench-gemm: could not restart without OPENBLAS_CORETYPE; OpenBLAS runs "
+                    "the core it names (unset it to compare with this CPU's kernels)\n");
+}
+#endif
+
 int main(int argc, char **argv)
 {
+#if defined(HAVE_BLAS)
+    restart_without_openblas_core_override(argv);
+#endif
     int repeats = 7;
     nn_option options[] = {
         NN_OPT_INT("repeats", "N", "timed repeats per kernel (the median is reported)", &repeats, 1, 15),

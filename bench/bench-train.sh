@@ -33,6 +33,12 @@ if ! "$python" -c 'import torch' 2>/dev/null; then
     echo "argument (Debian: apt-get install python3-torch)" >&2
     exit 1
 fi
+# The reference side runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+# (some machines set them to keep old OpenBLAS builds off CPUs they do not
+# know): with them, PyTorch's matrix products would run another CPU's
+# kernels.  KEEP_OPENBLAS_ENV=1 keeps them.  The header names the core.
+reference_env="env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE"
+if [ "${KEEP_OPENBLAS_ENV:-0}" = 1 ]; then reference_env=env; fi
 tmp=${TMPDIR:-/tmp}/bench-train.$$
 trap 'rm -f "$tmp".*' EXIT INT TERM
 
@@ -46,6 +52,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "# $(grep -m 1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //'), $(nproc) cores;" \
      "load average $(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null)"
+$reference_env "$python" "$(dirname "$script")/reference_blas.py"
 if [ "$batches" -gt 0 ]; then
     echo "# $rounds alternating rounds, medians; $batches batches of 64 trained, times scaled to the epoch (937 batches)"
 else
@@ -63,7 +70,7 @@ for net in $nets; do
         while [ "$r" -lt "$rounds" ]; do
             OMP_NUM_THREADS=$threads $(pin "$threads") "$bench" --net "$net" --batches "$batches" $cpu_flag \
                 >> "$tmp.kit"
-            $(pin "$threads") "$python" "$script" --net "$net" --threads "$threads" \
+            $reference_env $(pin "$threads") "$python" "$script" --net "$net" --threads "$threads" \
                 --batches "$batches" $cpu_flag >> "$tmp.torch"
             r=$((r + 1))
         done

@@ -21,7 +21,7 @@ EXTRA_DIST += bench/bench-conv.sh bench/bench_conv_torch.py bench/README-conv.md
 ## (bench/bench-train.sh alternates the two; bench/README.md has the figures).
 BENCHMARKS += bench/bench-train
 bench_bench_train_SOURCES = bench/bench-train.c
-EXTRA_DIST += bench/bench-train.sh bench/bench_train_torch.py
+EXTRA_DIST += bench/bench-train.sh bench/bench_train_torch.py bench/reference_blas.py
 bench-train: bench/bench-train
 	$(SHELL) $(srcdir)/bench/bench-train.sh ./bench/bench-train \
 	  $(srcdir)/bench/bench_train_torch.py '$(PYTHON3)'
