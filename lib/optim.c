@@ -154,12 +154,13 @@ static int diverged(const nn_optim *opt, const char *what)
  * One element's update, in double as everywhere in this file:
  *   g = grad + wd * param;  b <- (float)(mu b + g);
  *   step = g + mu b (Nesterov) or b;  param <- (float)(param - lr * step).
- * The vector form below does exactly these double operations in exactly
- * this order, four elements at a time (no FMA, nothing reassociated), so it
- * gives the same bits as the scalar loop; it only removes the per-element
- * branch, the float <-> double conversions one at a time, and the second
- * pass of the divergence check, which is folded into the update as
- * "not |param| <= NN_DIVERGE_PARAM" (true for NaN and infinities too). */
+ * The vector forms below do exactly these double operations in exactly
+ * this order, four or eight elements at a time (no FMA, nothing
+ * reassociated), so they give the same bits as the scalar loop; they only
+ * remove the per-element branch, the float <-> double conversions one at a
+ * time, and the second pass of the divergence check, which is folded into
+ * the update as "not |param| <= NN_DIVERGE_PARAM" (true for NaN and
+ * infinities too). */
 /* The largest float <= NN_DIVERGE_PARAM: |p| <= it in float is exactly
  * |p| <= NN_DIVERGE_PARAM in double, the test of the check loop below. */
 static float diverge_limit(void)
@@ -214,12 +215,46 @@ __attribute__((target("avx"))) static int sgd_avx(float *restrict params, float 
     }
     return (_mm_movemask_ps(bad) != 0) | sgd_scalar(params, b, grads, i, n, lr, wd, mu, nesterov);
 }
+
+/* The same, eight elements at a time on AVX-512 (the same double operations
+ * in the same order, so the same bits); the rest go through the AVX loop. */
+__attribute__((target("avx512f"))) static int sgd_avx512(float *restrict params,
+                                                        float *restrict b,
+                                                        const float *restrict grads, size_t n,
+                                                        double lr, double wd, double mu,
+                                                        int nesterov)
+{
+    const __m512d vlr = _mm512_set1_pd(lr), vwd = _mm512_set1_pd(wd), vmu = _mm512_set1_pd(mu);
+    const __m256 limit = _mm256_set1_ps(diverge_limit());
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 bad = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512d p = _mm512_cvtps_pd(_mm256_loadu_ps(params + i));
+        __m512d g = _mm512_add_pd(_mm512_cvtps_pd(_mm256_loadu_ps(grads + i)), _mm512_mul_pd(vwd, p));
+        __m512d step = g;
+        if (mu != 0) {
+            __m256 bf = _mm512_cvtpd_ps(
+                _mm512_add_pd(_mm512_mul_pd(vmu, _mm512_cvtps_pd(_mm256_loadu_ps(b + i))), g));
+            _mm256_storeu_ps(b + i, bf);
+            __m512d bd = _mm512_cvtps_pd(bf);
+            step = nesterov ? _mm512_add_pd(g, _mm512_mul_pd(vmu, bd)) : bd;
+        }
+        __m256 pf = _mm512_cvtpd_ps(_mm512_sub_pd(p, _mm512_mul_pd(vlr, step)));
+        _mm256_storeu_ps(params + i, pf);
+        bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_and_ps(pf, abs_mask), limit, _CMP_NLE_UQ));
+    }
+    return (_mm256_movemask_ps(bad) != 0) |
+           sgd_avx(params + i, b + i, grads + i, n - i, lr, wd, mu, nesterov);
+}
 #endif
 
 static int sgd_update(float *params, float *b, const float *grads, size_t n, double lr,
                       double wd, double mu, int nesterov)
 {
 #if defined(__GNUC__) && defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f"))
+        return sgd_avx512(params, b, grads, n, lr, wd, mu, nesterov);
     if (__builtin_cpu_supports("avx"))
         return sgd_avx(params, b, grads, n, lr, wd, mu, nesterov);
 #endif

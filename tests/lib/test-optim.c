@@ -249,12 +249,14 @@ static void bad_configs(void)
     nn_is_int(nn_optim_init(&opt, &cfg, 3), NN_ERR, "eps = 0 is refused for an adaptive method");
 }
 
-/* nn_optim_step's SGD runs four elements at a time; it must give the bits
- * of the one-element-at-a-time double formula written out here, on a length
- * that leaves a tail, for plain SGD, momentum, Nesterov and weight decay. */
+/* nn_optim_step's SGD runs eight elements at a time (AVX-512), then four
+ * (AVX), then one; it must give the bits of the one-element-at-a-time double
+ * formula written out here, for plain SGD, momentum, Nesterov and weight
+ * decay.  N = 1007 = 125 x 8 + 4 + 3 sends elements down every one of the
+ * three loops that this CPU can run. */
 static void sgd_bits(void)
 {
-    enum { N = 1003, STEPS = 5 };
+    enum { N = 1007, STEPS = 5 };
     const struct { double mu, wd; int nesterov; const char *name; } cases[] = {
         {0, 0, 0, "sgd"}, {0.9, 0, 0, "momentum"}, {0.9, 0, 1, "nesterov"}, {0.9, 1e-3, 0, "momentum-wd"},
         {0, 1e-3, 0, "sgd-wd"}};
