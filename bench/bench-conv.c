@@ -1,7 +1,7 @@
 /* bench-conv.c: the library's conv2d and pooling, forward and backward, on the
  * layer shapes of LeNet-5 and of a two-conv net, batch 64, one thread.
  *
- *     ./bench-conv [--min-time SECONDS]
+ *     ./bench-conv [--min-time SECONDS] [--layer NAME]
  *
  * Prints one line per layer, LAYER FORWARD_MS BACKWARD_MS, the format of
  * bench/bench_conv_torch.py, which times the same layers in PyTorch;
@@ -95,18 +95,32 @@ static void run_backward(bench_state *s)
 int main(int argc, char **argv)
 {
     double min_time = 0.2;
+    const char *only = NULL;
     nn_option options[] = {
         NN_OPT_DOUBLE("min-time", "SECONDS", "seconds per timing round (default 0.2)", &min_time, 0.001, 60),
+        NN_OPT_STRING("layer", "NAME", "time only this layer (e.g. net2.conv2; default: all)", &only),
         NN_OPT_FLAG("cpu-time", "time by the process CPU time, not the wall clock (for a busy "
                     "machine)", &use_cpu_time),
         NN_OPT_END};
     nn_common common;
     nn_cli_parse(argc, argv, "bench-conv", "time the library's conv2d and pooling layers", options,
                  &common);
+    int known = !only;
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
+        known |= only && !strcmp(only, layers[i].name);
+    if (!known) {
+        fprintf(stderr, "bench-conv: --layer %s: no such layer; the layers are", only);
+        for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
+            fprintf(stderr, " %s", layers[i].name);
+        fprintf(stderr, "\n");
+        return 2;
+    }
     nn_rng rng = nn_rng_new(common.seed);
     printf("# nnlab %s, 1 thread, batch %d; times in ms\n", NN_VERSION, BATCH);
     for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
         const layer *l = &layers[i];
+        if (only && strcmp(only, l->name) != 0)
+            continue;
         bench_state s = {0};
         s.l = l;
         s.first = strstr(l->name, "conv1") != NULL;
