@@ -626,6 +626,20 @@ static float *pack_buffers(size_t floats)
     return pack_space;
 }
 
+/* Band `band` of n_bands: whole NR-column slivers, with this thread's
+ * packing buffers. */
+static void run_band(gemm_job job, int band, int n_bands, int n_slivers, int N, run_block_fn *run)
+{
+    const int j_begin = NR * (int)((long)n_slivers * band / n_bands);
+    const int j_end = min_int(N, NR * (int)((long)n_slivers * (band + 1) / n_bands));
+    const int nc = min_int(NC, j_end - j_begin);
+    const size_t a_floats = (size_t)MR * KC;
+    const size_t b_floats = (size_t)(job.pack_b ? (nc + NR - 1) / NR : 1) * NR * KC;
+    job.a_edge = pack_buffers(a_floats + b_floats);
+    job.b_pack = job.a_edge + a_floats;
+    gemm_band(job, j_begin, j_end, run);
+}
+
 #endif /* GEMM_HAVE_X86_PATHS */
 
 /* ---- Choosing a path ---------------------------------------------------- */
@@ -754,18 +768,16 @@ void nn_gemm(int trans_a, int trans_b, int M, int N, int K,
 #endif
         const gemm_job job = {trans_a, trans_b, M, K, lda, ldb, ldc, A, B, alpha, beta, C,
                               trans_b || M >= PACK_B_MIN_M, NULL, NULL};
-        OMP(omp parallel for num_threads(n_bands) schedule(static) if (n_bands > 1))
-        for (int band = 0; band < n_bands; band++) {
-            const int j_begin = NR * (int)((long)n_slivers * band / n_bands);
-            const int j_end = min_int(N, NR * (int)((long)n_slivers * (band + 1) / n_bands));
-            const int nc = min_int(NC, j_end - j_begin);
-            const size_t a_floats = (size_t)MR * KC;
-            const size_t b_floats = (size_t)(job.pack_b ? (nc + NR - 1) / NR : 1) * NR * KC;
-            gemm_job mine = job;
-            mine.a_edge = pack_buffers(a_floats + b_floats);
-            mine.b_pack = mine.a_edge + a_floats;
-            gemm_band(mine, j_begin, j_end, run);
+        /* One band needs no parallel region: entering one, even for a
+         * team of one thread, costs libgomp system calls, which a small
+         * product (Winograd makes hundreds per layer) pays every call. */
+        if (n_bands == 1) {
+            run_band(job, 0, 1, n_slivers, N, run);
+            return;
         }
+        OMP(omp parallel for num_threads(n_bands) schedule(static))
+        for (int band = 0; band < n_bands; band++)
+            run_band(job, band, n_bands, n_slivers, N, run);
         return;
     }
 #endif
