@@ -57,11 +57,11 @@
  *
  * ---- Same bits everywhere --------------------------------------------------
  * The transforms are additions, subtractions and halvings in a fixed order,
- * written once (the macros below) and used both on single floats (the
- * scalar path) and on vectors of 8 floats (the AVX2 path), lane by lane the
- * same operations: the same bits.  No fused multiply-add in them (ISO C
- * mode: the compiler does not contract a * b + c; the halvings come last, so
- * there is no product to fuse).  nn_gemm gives the same bits on all its
+ * written once (the macros below) and used on single floats (the scalar
+ * path), on vectors of 8 floats (the AVX2 path) and of 16 (AVX-512, two
+ * tile rows at once), lane by lane the same operations: the same bits.  No
+ * fused multiply-add in them (ISO C mode: the compiler does not contract
+ * a * b + c; the halvings come last, so there is no product to fuse).  nn_gemm gives the same bits on all its
  * paths and for any grouping (each element sums over c, the same c, in the
  * same order); threads take whole groups.  So every path and thread count
  * gives the same bits; tests/lib/test-winograd.c checks it with memcmp.
@@ -211,11 +211,13 @@ static void transform_filters(float *U, const float *w, int K, int C)
  * the AVX2 path loads 16 consecutive numbers and splits them into the even
  * and the odd ones, 8 tiles' worth of one of the tile's 16 points each.
  *
- * V and M (and Z) rows are `stride` = T + 8 floats apart: the AVX2 path
- * stores 8 tiles at a time, and the up to 7 it computes past a tile row's
- * end land on the next tile row's tiles (computed after, and stored over
- * them) or, after the last, on the 8 spare floats, which the GEMM never
- * reads (it is told T columns and the row stride). */
+ * V and M (and Z) rows are `stride` = T + SPARE floats apart: the AVX2
+ * path stores 8 tiles at a time, and the up to 7 it computes past a tile
+ * row's end land on the next tile row's tiles (computed after, and stored
+ * over them) or, after the last, on the SPARE floats, which the GEMM never
+ * reads (it is told T columns and the row stride); the AVX-512 path stores
+ * 16, two tile rows and up to 14 more. */
+enum { SPARE = 16 };
 typedef struct {
     int H, W, TH, TW, tiles, row_len;
     size_t plane_size;
@@ -419,40 +421,184 @@ static void grad_row_avx2(float *restrict Z, size_t z_step, const float *restric
 }
 #endif
 
-static void input_row(int vector, float *V, size_t v_step, const float *rows, const tiling *g)
+#if defined(WINO_HAVE_AVX2)
+/* ---- Two tile rows at a time (AVX-512) ----------------------------------------
+ * A row of an image up to 16 pixels wide has TW <= 8 tiles, half a vector of
+ * 16: so the AVX-512 versions put two tile rows side by side, tile row ti in
+ * lanes 0-7 and ti + 1 in lanes 8-15 (lane 8 h + tj: tile (ti + h, tj)), and
+ * do the same operations as above, lane by lane, once for both.  Lanes
+ * TW .. 7 of each half compute tiles that do not exist.  The stores to V
+ * and Z write all 16 lanes, the 2 TW tiles first, the rest on later tiles
+ * or the SPARE floats, as the AVX2 path does (a masked store measured
+ * slower); the output, whose row ends where the next row begins, is
+ * stored through a mask. */
+
+/* (p[0], p[2], .. p[14], q[0], q[2], .. q[14]), and the odd ones */
+__attribute__((target("avx512f")))
+static inline __m512 evens2(const float *p, const float *q)
+{
+    const __m512i pick = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), pick, _mm512_loadu_ps(q));
+}
+
+__attribute__((target("avx512f")))
+static inline __m512 odds2(const float *p, const float *q)
+{
+    const __m512i pick = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), pick, _mm512_loadu_ps(q));
+}
+
+/* The two halves' first TW lanes, next to each other: lanes 0 .. 2 TW - 1
+ * (tiles ti TW + tj of both rows, the order of V, M and Z), and back. */
+__attribute__((target("avx512f")))
+static inline __m512 pack_halves(__m512 v, int TW)
+{
+    __m512i to = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    to = _mm512_mask_add_epi32(to, (__mmask16)(0xFFFFu << TW), to, _mm512_set1_epi32(8 - TW));
+    return _mm512_permutexvar_ps(to, v);
+}
+
+__attribute__((target("avx512f")))
+static inline __m512 unpack_halves(__m512 v, int TW)
+{
+    __m512i from = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    from = _mm512_mask_sub_epi32(from, (__mmask16)0xFF00u, from, _mm512_set1_epi32(8 - TW));
+    return _mm512_permutexvar_ps(from, v);
+}
+
+static inline __mmask16 first_lanes(int n) { return (__mmask16)((1u << n) - 1u); }
+
+/* input_row for tile rows ti and ti + 1 (rows: the plane's row 2 ti) */
+__attribute__((target("avx512f")))
+static void input_rows2_avx512(float *restrict V, size_t v_step, const float *restrict rows,
+                               const tiling *g)
+{
+    __m512 d[16], v[16];
+    for (int r = 0; r < 4; r++) {
+        const float *p = rows + r * g->row_len, *q = p + 2 * g->row_len;
+        d[4 * r] = evens2(p, q), d[4 * r + 1] = odds2(p, q);
+        d[4 * r + 2] = evens2(p + 2, q + 2), d[4 * r + 3] = odds2(p + 2, q + 2);
+    }
+    INPUT_TILE(__m512, d, v);
+    for (int xi = 0; xi < 16; xi++)
+        _mm512_storeu_ps(V + xi * v_step, pack_halves(v[xi], g->TW));
+}
+
+/* output_row for tile rows ti and ti + 1 (out: row 2 ti; n_rows: output
+ * rows of tile row ti + 1, 1 when H is odd and it is the last) */
+__attribute__((target("avx512f")))
+static void output_rows2_avx512(float *restrict out, const float *restrict M, size_t m_step,
+                                const tiling *g, int n_rows, float bias, int accumulate)
+{
+    const int W = g->W;
+    const __m512 bias_v = _mm512_set1_ps(bias);
+    const __m512i first = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(8));
+    const __mmask16 cols = first_lanes(W);
+    __m512 m[16], y[4];
+    for (int xi = 0; xi < 16; xi++)
+        m[xi] = unpack_halves(_mm512_maskz_loadu_ps(first_lanes(2 * g->TW), M + xi * m_step), g->TW);
+    OUTPUT_TILE(__m512, m, y);
+    for (int row = 0; row < 2 + n_rows; row++) {
+        const int a = row & 1;   /* rows 0, 1: tile row ti; 2, 3: ti + 1 */
+        float *o = out + (size_t)row * W;
+        const __m512 yr = _mm512_permutex2var_ps(y[2 * a], row < 2 ? first : second, y[2 * a + 1]);
+        _mm512_mask_storeu_ps(o, cols,
+                              accumulate ? _mm512_maskz_loadu_ps(cols, o) + yr : yr + bias_v);
+    }
+}
+
+/* grad_row for tile rows ti and ti + 1 (rows: the plane's row 2 ti + 1) */
+__attribute__((target("avx512f")))
+static void grad_rows2_avx512(float *restrict Z, size_t z_step, const float *restrict rows,
+                              const tiling *g)
+{
+    __m512 q[4], z[16];
+    for (int a = 0; a < 2; a++) {
+        const float *p = rows + a * g->row_len, *p2 = p + 2 * g->row_len;
+        q[2 * a] = odds2(p, p2), q[2 * a + 1] = evens2(p + 2, p2 + 2);
+    }
+    GRAD_TILE(__m512, q, z);
+    for (int xi = 0; xi < 16; xi++)
+        _mm512_storeu_ps(Z + xi * z_step, pack_halves(z[xi], g->TW));
+}
+#endif
+
+/* ---- Which path -------------------------------------------------------------------
+ * The transforms follow nn_gemm's path, as lib/convdirect.c's kernels do:
+ * scalar loops on its scalar path, AVX2 on its avx2 path, and the two-row
+ * AVX-512 versions on its avx512 path (which it takes only on CPUs with
+ * AVX-512F) where a row has at most 8 tiles.  All give the same bits. */
+enum { WINO_SCALAR, WINO_AVX2, WINO_AVX512 };
+
+static int transform_path(void)
+{
+    if (!nn_conv_vector())
+        return WINO_SCALAR;
+    return strcmp(nn_gemm_path(), "avx512") ? WINO_AVX2 : WINO_AVX512;
+}
+
+/* How many tile rows, from ti on, the next call below handles: 2 where
+ * the AVX-512 versions apply, else 1. */
+static int rows_at_once(int path, const tiling *g, int ti)
+{
+    return path == WINO_AVX512 && g->TW <= 8 && ti + 1 < g->TH ? 2 : 1;
+}
+
+/* The input tiles of tile rows ti .. ti + n - 1 (n from rows_at_once);
+ * rows: the plane's row 2 ti, V: tile ti TW's place. */
+static void input_rows(int path, int n, float *V, size_t v_step, const float *rows,
+                       const tiling *g)
 {
 #if defined(WINO_HAVE_AVX2)
-    if (vector) {
+    if (n == 2) {
+        input_rows2_avx512(V, v_step, rows, g);
+        return;
+    }
+    if (path != WINO_SCALAR) {
         input_row_avx2(V, v_step, rows, g);
         return;
     }
 #endif
-    (void)vector;
+    (void)path, (void)n;
     input_row_scalar(V, v_step, rows, g);
 }
 
-static void output_row(int vector, float *out, const float *M, size_t m_step, const tiling *g,
-                       int n_rows, float bias, int accumulate)
+/* The output tiles of tile rows ti .. ti + n - 1 into out's row 2 ti on;
+ * last_rows: the output rows of the last of them (1 at an odd H's end). */
+static void output_rows(int path, int n, float *out, const float *M, size_t m_step,
+                        const tiling *g, int last_rows, float bias, int accumulate)
 {
 #if defined(WINO_HAVE_AVX2)
-    if (vector) {
-        output_row_avx2(out, M, m_step, g, n_rows, bias, accumulate);
+    if (n == 2) {
+        output_rows2_avx512(out, M, m_step, g, last_rows, bias, accumulate);
+        return;
+    }
+    if (path != WINO_SCALAR) {
+        output_row_avx2(out, M, m_step, g, last_rows, bias, accumulate);
         return;
     }
 #endif
-    (void)vector;
-    output_row_scalar(out, M, m_step, g, n_rows, bias, accumulate);
+    (void)path, (void)n;
+    output_row_scalar(out, M, m_step, g, last_rows, bias, accumulate);
 }
 
-static void grad_row(int vector, float *Z, size_t z_step, const float *rows, const tiling *g)
+/* The gradient tiles of tile rows ti .. ti + n - 1; rows: the plane's row
+ * 2 ti + 1, Z: tile ti TW's place. */
+static void grad_rows(int path, int n, float *Z, size_t z_step, const float *rows,
+                      const tiling *g)
 {
 #if defined(WINO_HAVE_AVX2)
-    if (vector) {
+    if (n == 2) {
+        grad_rows2_avx512(Z, z_step, rows, g);
+        return;
+    }
+    if (path != WINO_SCALAR) {
         grad_row_avx2(Z, z_step, rows, g);
         return;
     }
 #endif
-    (void)vector;
+    (void)path, (void)n;
     grad_row_scalar(Z, z_step, rows, g);
 }
 
@@ -465,15 +611,17 @@ static int group_images(int N, int tiles)
 /* V[xi][c][t] of images n0 .. n0 + g - 1 of x (N, C, H, W): row (xi, c) at
  * V + (xi C + c) stride, tile t = (n - n0) tiles + ti TW + tj. */
 static void transform_inputs(float *V, size_t stride, float *plane, const float *x, int n0, int g,
-                             int C, const tiling *tl, int vector)
+                             int C, const tiling *tl, int path)
 {
     const size_t image = (size_t)tl->H * tl->W, v_step = (size_t)C * stride;
     for (int c = 0; c < C; c++)
         for (int t = 0; t < g; t++) {
             copy_to_plane(plane, x + ((size_t)(n0 + t) * C + c) * image, tl);
-            for (int ti = 0; ti < tl->TH; ti++)
-                input_row(vector, V + c * stride + (size_t)t * tl->tiles + (size_t)ti * tl->TW,
-                          v_step, plane + (size_t)(2 * ti) * tl->row_len, tl);
+            for (int ti = 0, n; ti < tl->TH; ti += n) {
+                n = rows_at_once(path, tl, ti);
+                input_rows(path, n, V + c * stride + (size_t)t * tl->tiles + (size_t)ti * tl->TW,
+                           v_step, plane + (size_t)(2 * ti) * tl->row_len, tl);
+            }
         }
 }
 
@@ -483,8 +631,8 @@ void nn_winograd_forward(float *out, const float *in, const float *w, const floa
 {
     const tiling tl = make_tiling(H, W);
     const int G = group_images(N, tl.tiles), n_groups = (N + G - 1) / G;
-    const int threads = nn_conv_threads(), vector = nn_conv_vector();
-    const size_t stride = (size_t)G * tl.tiles + 8, image = (size_t)H * W;
+    const int threads = nn_conv_threads(), path = transform_path();
+    const size_t stride = (size_t)G * tl.tiles + SPARE, image = (size_t)H * W;
     const size_t v_size = 16 * (size_t)C * stride, m_size = 16 * (size_t)K * stride;
     float *U = nn_malloc(sizeof(float) * 16 * (size_t)K * C);
     transform_filters(U, w, K, C);
@@ -496,7 +644,7 @@ void nn_winograd_forward(float *out, const float *in, const float *w, const floa
         WINO_OMP(omp for schedule(static))
         for (int group = 0; group < n_groups; group++) {
             const int n0 = group * G, g = G < N - n0 ? G : N - n0, T = g * tl.tiles;
-            transform_inputs(V, stride, plane, in, n0, g, C, &tl, vector);
+            transform_inputs(V, stride, plane, in, n0, g, C, &tl, path);
             /* M_xi (K, T) = U_xi (K, C) . V_xi (C, T) */
             for (int xi = 0; xi < 16; xi++)
                 nn_gemm(NN_NO_TRANS, NN_NO_TRANS, K, T, C, 1.0f, U + (size_t)xi * K * C, C,
@@ -507,10 +655,12 @@ void nn_winograd_forward(float *out, const float *in, const float *w, const floa
                 for (int t = 0; t < g; t++) {
                     float *o = out + ((size_t)(n0 + t) * K + k) * image;
                     const float *m = M + k * stride + (size_t)t * tl.tiles;
-                    for (int ti = 0; ti < tl.TH; ti++)
-                        output_row(vector, o + (size_t)(2 * ti) * W, m + (size_t)ti * tl.TW,
-                                   (size_t)K * stride, &tl, 2 * ti + 1 < H ? 2 : 1,
-                                   b ? b[k] : 0.0f, accumulate);
+                    for (int ti = 0, n; ti < tl.TH; ti += n) {
+                        n = rows_at_once(path, &tl, ti);
+                        output_rows(path, n, o + (size_t)(2 * ti) * W, m + (size_t)ti * tl.TW,
+                                    (size_t)K * stride, &tl, 2 * (ti + n - 1) + 1 < H ? 2 : 1,
+                                    b ? b[k] : 0.0f, accumulate);
+                    }
                 }
         }
     }
@@ -549,8 +699,8 @@ void nn_winograd_backward_weights(float *d_w, const float *d_out, const float *i
     const tiling tl = make_tiling(H, W);
     const int G = group_images(N, tl.tiles), n_groups = (N + G - 1) / G;
     const int n_chunks = n_groups < D_W_CHUNKS ? n_groups : D_W_CHUNKS;
-    const int threads = nn_conv_threads(), vector = nn_conv_vector();
-    const size_t stride = (size_t)G * tl.tiles + 8, image = (size_t)H * W;
+    const int threads = nn_conv_threads(), path = transform_path();
+    const size_t stride = (size_t)G * tl.tiles + SPARE, image = (size_t)H * W;
     const size_t v_size = 16 * (size_t)C * stride, z_size = 16 * (size_t)K * stride;
     const size_t n_u = 16 * (size_t)K * C;
     float *partials = nn_malloc(sizeof(float) * n_u * (size_t)n_chunks);
@@ -566,17 +716,19 @@ void nn_winograd_backward_weights(float *d_w, const float *d_out, const float *i
             float *dU = partials + n_u * (size_t)chunk;
             for (int group = first; group < last; group++) {
                 const int n0 = group * G, g = G < N - n0 ? G : N - n0, T = g * tl.tiles;
-                transform_inputs(V, stride, plane, in, n0, g, C, &tl, vector);
+                transform_inputs(V, stride, plane, in, n0, g, C, &tl, path);
                 /* The plane now holds d_out's channels: every row and column
                  * an input channel has, d_out's has (H2 = H, W2 = W), so
                  * the zeros around stay where they are. */
                 for (int k = 0; k < K; k++)
                     for (int t = 0; t < g; t++) {
                         copy_to_plane(plane, d_out + ((size_t)(n0 + t) * K + k) * image, &tl);
-                        for (int ti = 0; ti < tl.TH; ti++)
-                            grad_row(vector, Z + k * stride + (size_t)t * tl.tiles + (size_t)ti * tl.TW,
-                                     (size_t)K * stride, plane + (size_t)(2 * ti + 1) * tl.row_len,
-                                     &tl);
+                        for (int ti = 0, n; ti < tl.TH; ti += n) {
+                            n = rows_at_once(path, &tl, ti);
+                            grad_rows(path, n, Z + k * stride + (size_t)t * tl.tiles + (size_t)ti * tl.TW,
+                                      (size_t)K * stride, plane + (size_t)(2 * ti + 1) * tl.row_len,
+                                      &tl);
+                        }
                     }
                 /* dU_xi (K, C) (+)= Z_xi (K, T) . V_xi^T (T, C) */
                 const float beta = group == first ? 0.0f : 1.0f;

@@ -196,11 +196,11 @@ static void test_same_bits(void)
           nn_gemm_path(), N_SHAPES);
     if (nn_gemm_use_path("avx2") == NN_OK && nn_gemm_use_path("avx512") == NN_OK) {
         nn_gemm_use_path("auto");
-        nn_ok(all_same_bits(set_gemm_avx2), "winograd: avx512 and avx2 GEMMs give the same bits on %d shapes",
+        nn_ok(all_same_bits(set_gemm_avx2), "winograd: the avx512 path (GEMM, two-row transforms) and the avx2 path give the same bits on %d shapes",
               N_SHAPES);
     } else {
         nn_gemm_use_path("auto");
-        nn_skip("this CPU has no AVX-512", "winograd: avx512 and avx2 GEMMs give the same bits");
+        nn_skip("this CPU has no AVX-512", "winograd: the avx512 path and the avx2 path give the same bits");
     }
     nn_ok(all_same_bits(set_threads), "winograd: 1 and 2 threads give the same bits on %d shapes", N_SHAPES);
     unsetenv("OMP_NUM_THREADS");
