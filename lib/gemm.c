@@ -403,10 +403,10 @@ GEMM_INLINE void kernel_avx2(int kc, a_sliver a, const float *b, long b_step, fl
  * two B slivers side by side (b0: columns 0-15, b1: 16-31), or 6 x 16 from
  * one (`two` = 0) at the right edge.  Same k loop, same fused multiply-add
  * per lane, same write-back: the same bits as the other paths.  Compiled
- * with a target attribute and used only on CPUs that report avx512f.  NOT
- * EXECUTED on the machine it was written on (an AVX2-only AMD EPYC);
+ * with a target attribute and used only on CPUs that report avx512f;
  * tests/lib/test-gemm.c compares it bit for bit with the other paths on
- * every CPU that has AVX-512. */
+ * every CPU that has AVX-512 (written on an AVX2-only AMD EPYC, it has
+ * since passed on a Zen 4 and a Zen 5). */
 __attribute__((target("avx512f")))
 GEMM_INLINE void kernel_avx512(int kc, a_sliver a, const float *b0, const float *b1, long b_step,
                                float *C, int ldc, int rows, int cols, float alpha, float beta,

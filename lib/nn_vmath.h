@@ -8,9 +8,11 @@
  * and every machine gives identical bits:
  *   "scalar": portable C with the C library's fmaf();
  *   "avx2":   8 floats at a time with AVX2 + FMA, the same operations in the
- *             same order (tests/lib/test-vmath.c checks memcmp equality).
+ *             same order;
+ *   "avx512": 16 at a time with AVX-512F, again the same operations
+ *             (tests/lib/test-vmath.c checks memcmp equality of all three).
  * The environment variable NNLAB_VMATH sets the path at the first call
- * ("auto", the default, takes avx2 when the CPU has it).
+ * ("auto", the default, takes the widest the CPU has).
  *
  * Accuracy (measured by tests/lib/test-vmath.c against double libm over
  * every 37th float with |x| in [2^-20, 16], 13 million inputs, plus 2^20
@@ -33,7 +35,8 @@ float nn_sigmoidf(float x);
 void nn_tanhf_array(float *out, const float *in, size_t n);
 void nn_sigmoidf_array(float *out, const float *in, size_t n);
 
-/* "auto", "scalar" or "avx2"; NN_ERR with a message when the CPU lacks it. */
+/* "auto", "scalar", "avx2" or "avx512"; NN_ERR with a message when the CPU
+ * lacks it. */
 int nn_vmath_use_path(const char *name);
 const char *nn_vmath_path(void);
 

@@ -139,118 +139,144 @@ static void sigmoid_scalar(float *out, const float *in, size_t n)
         out[i] = nn_sigmoidf(in[i]);
 }
 
-/* ---- AVX2 + FMA path: the same operations on 8 lanes, in the same order -- */
+/* ---- Vector paths: the same operations on 8 or 16 lanes, in the same order
+ * lib/vmath-kernels.h holds the code once; it is compiled here twice. */
 #if defined(VMATH_HAVE_AVX2)
-#define VM_TARGET __attribute__((target("avx2,fma")))
+#define VEC __m256
+#define VECI __m256i
+#define VMASK __m256
+#define VL 8
+#define KNAME(x) x##_v8
+#define KTARGET "avx2,fma"
+#define V_LOADU(p) _mm256_loadu_ps(p)
+#define V_STOREU(p, v) _mm256_storeu_ps((p), (v))
+#define V_SET1(x) _mm256_set1_ps(x)
+#define V_ADD(a, b) _mm256_add_ps((a), (b))
+#define V_SUB(a, b) _mm256_sub_ps((a), (b))
+#define V_MUL(a, b) _mm256_mul_ps((a), (b))
+#define V_DIV(a, b) _mm256_div_ps((a), (b))
+#define V_MIN(a, b) _mm256_min_ps((a), (b))
+#define V_FMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define V_FNMA(a, b, c) _mm256_fnmadd_ps((a), (b), (c))
+#define V_AND(a, b) _mm256_and_ps((a), (b))
+#define V_ANDNOT(a, b) _mm256_andnot_ps((a), (b))
+#define V_OR(a, b) _mm256_or_ps((a), (b))
+#define V_XOR(a, b) _mm256_xor_ps((a), (b))
+#define V_LT(a, b) _mm256_cmp_ps((a), (b), _CMP_LT_OQ)
+#define V_UNORD(a, b) _mm256_cmp_ps((a), (b), _CMP_UNORD_Q)
+#define V_SELECT(m, t, f) _mm256_blendv_ps((f), (t), (m))
+#define VI_SET1(x) _mm256_set1_epi32(x)
+#define VI_ZERO() _mm256_setzero_si256()
+#define VI_ADD(a, b) _mm256_add_epi32((a), (b))
+#define VI_SUB(a, b) _mm256_sub_epi32((a), (b))
+#define VI_SLLI(a, n) _mm256_slli_epi32((a), (n))
+#define VI_SRLI(a, n) _mm256_srli_epi32((a), (n))
+#define V_TO_INT(v) _mm256_cvtps_epi32(v)
+#define V_FROM_BITS(i) _mm256_castsi256_ps(i)
+#include "vmath-kernels.h"
+#undef VEC
+#undef VECI
+#undef VMASK
+#undef VL
+#undef KNAME
+#undef KTARGET
+#undef V_LOADU
+#undef V_STOREU
+#undef V_SET1
+#undef V_ADD
+#undef V_SUB
+#undef V_MUL
+#undef V_DIV
+#undef V_MIN
+#undef V_FMA
+#undef V_FNMA
+#undef V_AND
+#undef V_ANDNOT
+#undef V_OR
+#undef V_XOR
+#undef V_LT
+#undef V_UNORD
+#undef V_SELECT
+#undef VI_SET1
+#undef VI_ZERO
+#undef VI_ADD
+#undef VI_SUB
+#undef VI_SLLI
+#undef VI_SRLI
+#undef V_TO_INT
+#undef V_FROM_BITS
 
-VM_TARGET static inline __m256 v_reduce_expm1(__m256 y, __m256i *k)
-{
-    const __m256 magic = _mm256_set1_ps(ROUND_MAGIC);
-    __m256 kf = _mm256_sub_ps(_mm256_fmadd_ps(y, _mm256_set1_ps(INV_LN2), magic), magic);
-    __m256 r = _mm256_fmadd_ps(kf, _mm256_set1_ps(-LN2_HI), y);
-    r = _mm256_fmadd_ps(kf, _mm256_set1_ps(-LN2_LO), r);
-    __m256 q = _mm256_fmadd_ps(_mm256_set1_ps(C8), r, _mm256_set1_ps(C7));
-    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(C6));
-    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(C5));
-    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(C4));
-    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(C3));
-    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(C2));
-    *k = _mm256_cvtps_epi32(kf); /* kf is an integer: exact */
-    return _mm256_fmadd_ps(_mm256_mul_ps(r, r), q, r);
-}
-
-VM_TARGET static inline __m256 v_pow2i(__m256i k)
-{
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23));
-}
-
-VM_TARGET static inline __m256 v_divide_sum(__m256 num, __m256 big, __m256 small)
-{
-    __m256 d = _mm256_add_ps(big, small);
-    __m256 d_err = _mm256_sub_ps(small, _mm256_sub_ps(d, big));
-    __m256 q = _mm256_div_ps(num, d);
-    __m256 residual = _mm256_fnmadd_ps(q, d, num);
-    residual = _mm256_fnmadd_ps(q, d_err, residual);
-    return _mm256_add_ps(q, _mm256_div_ps(residual, d));
-}
-
-VM_TARGET static void tanh_avx2(float *out, const float *in, size_t n)
-{
-    const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 x = _mm256_loadu_ps(in + i);
-        __m256 a = _mm256_min_ps(_mm256_andnot_ps(sign, x), _mm256_set1_ps(TANH_CLAMP));
-        __m256i k;
-        __m256 p = v_reduce_expm1(_mm256_mul_ps(_mm256_set1_ps(-2.0f), a), &k);
-        __m256 s = v_pow2i(k);
-        /* both forms of the scalar code, chosen per lane before one division */
-        __m256 small_a = _mm256_cmp_ps(a, _mm256_set1_ps(TANH_SPLIT), _CMP_LT_OQ);
-        __m256 m = _mm256_fmadd_ps(s, p, _mm256_sub_ps(s, one));
-        __m256 e = _mm256_fmadd_ps(s, p, s);
-        __m256 num = _mm256_blendv_ps(_mm256_add_ps(e, e), _mm256_xor_ps(m, sign), small_a);
-        __m256 big = _mm256_blendv_ps(one, _mm256_set1_ps(2.0f), small_a);
-        __m256 q = v_divide_sum(num, big, _mm256_blendv_ps(e, m, small_a));
-        __m256 t = _mm256_blendv_ps(_mm256_sub_ps(one, q), q, small_a);
-        t = _mm256_or_ps(_mm256_andnot_ps(sign, t), _mm256_and_ps(sign, x));
-        __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
-        _mm256_storeu_ps(out + i, _mm256_blendv_ps(t, _mm256_add_ps(x, x), nan));
-    }
-    tanh_scalar(out + i, in + i, n - i);
-}
-
-VM_TARGET static void sigmoid_avx2(float *out, const float *in, size_t n)
-{
-    const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
-    const __m256i zero = _mm256_setzero_si256();
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 x = _mm256_loadu_ps(in + i);
-        __m256 a = _mm256_min_ps(_mm256_andnot_ps(sign, x), _mm256_set1_ps(SIGMOID_CLAMP));
-        __m256i k;
-        __m256 p = v_reduce_expm1(_mm256_xor_ps(a, sign), &k);
-        __m256i k1 = _mm256_sub_epi32(zero, _mm256_srli_epi32(_mm256_sub_epi32(zero, k), 1));
-        __m256i k2 = _mm256_sub_epi32(k, k1);
-        __m256 s1 = v_pow2i(k1);
-        __m256 e = _mm256_mul_ps(_mm256_fmadd_ps(s1, p, s1), v_pow2i(k2));
-        __m256 negative = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
-        __m256 sg = v_divide_sum(_mm256_blendv_ps(one, e, negative), one, e);
-        __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
-        _mm256_storeu_ps(out + i, _mm256_blendv_ps(sg, _mm256_add_ps(x, x), nan));
-    }
-    sigmoid_scalar(out + i, in + i, n - i);
-}
+/* AVX-512F has no float bit operations (those are AVX-512DQ): they go
+ * through the integer ones, which move the same bits. */
+#define VEC __m512
+#define VECI __m512i
+#define VMASK __mmask16
+#define VL 16
+#define KNAME(x) x##_v16
+#define KTARGET "avx512f"
+#define V_LOADU(p) _mm512_loadu_ps(p)
+#define V_STOREU(p, v) _mm512_storeu_ps((p), (v))
+#define V_SET1(x) _mm512_set1_ps(x)
+#define V_ADD(a, b) _mm512_add_ps((a), (b))
+#define V_SUB(a, b) _mm512_sub_ps((a), (b))
+#define V_MUL(a, b) _mm512_mul_ps((a), (b))
+#define V_DIV(a, b) _mm512_div_ps((a), (b))
+#define V_MIN(a, b) _mm512_min_ps((a), (b))
+#define V_FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define V_FNMA(a, b, c) _mm512_fnmadd_ps((a), (b), (c))
+#define V_BITS(op, a, b) \
+    _mm512_castsi512_ps(op(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+#define V_AND(a, b) V_BITS(_mm512_and_si512, (a), (b))
+#define V_ANDNOT(a, b) V_BITS(_mm512_andnot_si512, (a), (b))
+#define V_OR(a, b) V_BITS(_mm512_or_si512, (a), (b))
+#define V_XOR(a, b) V_BITS(_mm512_xor_si512, (a), (b))
+#define V_LT(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ)
+#define V_UNORD(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_UNORD_Q)
+#define V_SELECT(m, t, f) _mm512_mask_blend_ps((m), (f), (t))
+#define VI_SET1(x) _mm512_set1_epi32(x)
+#define VI_ZERO() _mm512_setzero_si512()
+#define VI_ADD(a, b) _mm512_add_epi32((a), (b))
+#define VI_SUB(a, b) _mm512_sub_epi32((a), (b))
+#define VI_SLLI(a, n) _mm512_slli_epi32((a), (n))
+#define VI_SRLI(a, n) _mm512_srli_epi32((a), (n))
+#define V_TO_INT(v) _mm512_cvtps_epi32(v)
+#define V_FROM_BITS(i) _mm512_castsi512_ps(i)
+#include "vmath-kernels.h"
 #endif
 
 /* ---- Choosing a path, as nn_gemm does ----------------------------------- */
-enum { PATH_UNSET, PATH_SCALAR, PATH_AVX2 };
-static const char *const path_names[] = {"unset", "scalar", "avx2"};
+enum { PATH_UNSET, PATH_SCALAR, PATH_AVX2, PATH_AVX512 };
+static const char *const path_names[] = {"unset", "scalar", "avx2", "avx512"};
 static atomic_int current_path = PATH_UNSET;
 
-static int cpu_has_avx2(void)
+static int cpu_has(int path)
 {
 #if defined(VMATH_HAVE_AVX2)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
+    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (path == PATH_AVX2)
+        return avx2;
+    if (path == PATH_AVX512)
+        return avx2 && __builtin_cpu_supports("avx512f");
 #endif
+    return path == PATH_SCALAR;
 }
 
 int nn_vmath_use_path(const char *name)
 {
     int path;
     if (!name || !strcmp(name, "auto"))
-        path = cpu_has_avx2() ? PATH_AVX2 : PATH_SCALAR;
+        path = cpu_has(PATH_AVX512) ? PATH_AVX512 : cpu_has(PATH_AVX2) ? PATH_AVX2 : PATH_SCALAR;
     else if (!strcmp(name, "scalar"))
         path = PATH_SCALAR;
-    else if (!strcmp(name, "avx2")) {
-        if (!cpu_has_avx2())
-            return nn_error("nn_vmath: path 'avx2': this CPU (or compiler) has no AVX2 with FMA; "
-                            "use 'scalar' or 'auto'");
-        path = PATH_AVX2;
+    else if (!strcmp(name, "avx2") || !strcmp(name, "avx512")) {
+        path = name[3] == '2' ? PATH_AVX2 : PATH_AVX512;
+        if (!cpu_has(path))
+            return nn_error("nn_vmath: path '%s': this CPU (or compiler) has no %s; "
+                            "use 'scalar' or 'auto'",
+                            name, path == PATH_AVX2 ? "AVX2 with FMA" : "AVX-512F");
     } else
-        return nn_error("nn_vmath: unknown path '%s'; use auto, scalar or avx2", name);
+        return nn_error("nn_vmath: unknown path '%s'; use auto, scalar, avx2 or avx512", name);
     atomic_store(&current_path, path);
     return NN_OK;
 }
@@ -282,8 +308,13 @@ const char *nn_vmath_path(void)
 void nn_tanhf_array(float *out, const float *in, size_t n)
 {
 #if defined(VMATH_HAVE_AVX2)
-    if (path_in_use() == PATH_AVX2) {
-        tanh_avx2(out, in, n);
+    const int path = path_in_use();
+    if (path == PATH_AVX512) {
+        tanh_v16(out, in, n);
+        return;
+    }
+    if (path == PATH_AVX2) {
+        tanh_v8(out, in, n);
         return;
     }
 #endif
@@ -293,8 +324,13 @@ void nn_tanhf_array(float *out, const float *in, size_t n)
 void nn_sigmoidf_array(float *out, const float *in, size_t n)
 {
 #if defined(VMATH_HAVE_AVX2)
-    if (path_in_use() == PATH_AVX2) {
-        sigmoid_avx2(out, in, n);
+    const int path = path_in_use();
+    if (path == PATH_AVX512) {
+        sigmoid_v16(out, in, n);
+        return;
+    }
+    if (path == PATH_AVX2) {
+        sigmoid_v8(out, in, n);
         return;
     }
 #endif

@@ -1,8 +1,9 @@
 /* test-vmath.c: the kit's float tanh and sigmoid (nn_vmath.h) against double
  * libm, an independent truth: the error in ulps of the correctly rounded
  * float, over a dense grid, every float of a few binades, and random floats;
- * the special cases; and bit-for-bit (memcmp) equality of the AVX2 and the
- * scalar paths, which is the kit's "same bits on every machine" promise. */
+ * the special cases; and bit-for-bit (memcmp) equality of the AVX2, the
+ * AVX-512 and the scalar paths, which is the kit's "same bits on every
+ * machine" promise. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -128,14 +129,14 @@ static void special_cases(void)
     nn_ok(complement, "sigmoid(-x) + sigmoid(x) = 1 within an ulp");
 }
 
-/* The AVX2 path against the scalar one on the same inputs, odd lengths so
+/* A vector path against the scalar one on the same inputs, odd lengths so
  * the scalar tail runs too; specials mixed into the vectors. */
-static void paths_agree(void)
+static void path_agrees(const char *path)
 {
-    if (nn_vmath_use_path("avx2") != NN_OK) {
+    if (nn_vmath_use_path(path) != NN_OK) {
         nn_clear_error();
-        nn_skip("this CPU has no AVX2 with FMA", "avx2 and scalar paths agree bit for bit");
-        nn_skip("this CPU has no AVX2 with FMA", "avx2 sigmoid agrees with scalar");
+        nn_skip("this CPU lacks the instructions", "%s and scalar tanh agree bit for bit", path);
+        nn_skip("this CPU lacks the instructions", "%s and scalar sigmoid agree bit for bit", path);
         return;
     }
     enum { N = 200003 };
@@ -149,12 +150,12 @@ static void paths_agree(void)
     }
     for (int fn = 0; fn < 2; fn++) {
         void (*f)(float *, const float *, size_t) = fn ? nn_sigmoidf_array : nn_tanhf_array;
-        nn_vmath_use_path("avx2");
+        nn_vmath_use_path(path);
         f(va, x, N);
         nn_vmath_use_path("scalar");
         f(vs, x, N);
-        nn_ok(memcmp(va, vs, N * sizeof *va) == 0, "avx2 and scalar %s agree bit for bit on %d floats",
-              fn ? "sigmoid" : "tanh", (int)N);
+        nn_ok(memcmp(va, vs, N * sizeof *va) == 0, "%s and scalar %s agree bit for bit on %d floats",
+              path, fn ? "sigmoid" : "tanh", (int)N);
     }
     free(x);
     free(va);
@@ -165,18 +166,22 @@ int main(void)
 {
     nn_tap_timeout(120);
     special_cases();
-    paths_agree();
+    path_agrees("avx2");
+    path_agrees("avx512");
     nn_is_int(nn_vmath_use_path("sse9"), NN_ERR, "an unknown path is refused");
-    nn_contains(nn_last_error(), "use auto, scalar or avx2", "with a message naming the choices");
+    nn_contains(nn_last_error(), "use auto, scalar, avx2 or avx512", "with a message naming the choices");
     nn_clear_error();
     nn_vmath_use_path("scalar");
     sweep(1, "scalar");
     sweep(0, "scalar");
-    if (nn_vmath_use_path("avx2") == NN_OK) {
-        sweep(1, "avx2");
-        sweep(0, "avx2");
-    } else {
-        nn_clear_error();
+    const char *const vector_paths[] = {"avx2", "avx512"};
+    for (int v = 0; v < 2; v++) {
+        if (nn_vmath_use_path(vector_paths[v]) == NN_OK) {
+            sweep(1, vector_paths[v]);
+            sweep(0, vector_paths[v]);
+        } else {
+            nn_clear_error();
+        }
     }
     return nn_tap_done();
 }
