@@ -139,7 +139,7 @@ static void sigmoid_scalar(float *out, const float *in, size_t n)
         out[i] = nn_sigmoidf(in[i]);
 }
 
-/* ---- Vector paths: the same operations on 8 or 16 lanes, in the same order
+/* ---- Vector paths: the same operations on 8 or 16 lanes, in the same order.
  * lib/vmath-kernels.h holds the code once; it is compiled here twice. */
 #if defined(VMATH_HAVE_AVX2)
 #define VEC __m256

@@ -61,9 +61,10 @@
  * path), on vectors of 8 floats (the AVX2 path) and of 16 (AVX-512, two
  * tile rows at once), lane by lane the same operations: the same bits.  No
  * fused multiply-add in them (ISO C mode: the compiler does not contract
- * a * b + c; the halvings come last, so there is no product to fuse).  nn_gemm gives the same bits on all its
- * paths and for any grouping (each element sums over c, the same c, in the
- * same order); threads take whole groups.  So every path and thread count
+ * a * b + c; the halvings come last, so there is no product to fuse).
+ * nn_gemm gives the same bits on all its paths and for any grouping (each
+ * element sums over c, the same c, in the same order); threads take whole
+ * groups.  So every path and thread count
  * gives the same bits; tests/lib/test-winograd.c checks it with memcmp.
  * They are not im2col + GEMM's bits: the rounding differs, by a few units in
  * the last place times the size of the sum (the test names the tolerance).
@@ -211,12 +212,13 @@ static void transform_filters(float *U, const float *w, int K, int C)
  * the AVX2 path loads 16 consecutive numbers and splits them into the even
  * and the odd ones, 8 tiles' worth of one of the tile's 16 points each.
  *
- * V and M (and Z) rows are `stride` = T + SPARE floats apart: the AVX2
+ * V and M (and Z) rows are `stride` = G tiles + SPARE floats apart (G
+ * images a group; the last group may have fewer, T = g tiles): the AVX2
  * path stores 8 tiles at a time, and the up to 7 it computes past a tile
  * row's end land on the next tile row's tiles (computed after, and stored
- * over them) or, after the last, on the SPARE floats, which the GEMM never
- * reads (it is told T columns and the row stride); the AVX-512 path stores
- * 16, two tile rows and up to 14 more. */
+ * over them) or, after the last, past T, on floats the GEMM never reads
+ * (it is told T columns and the row stride); the AVX-512 path stores 16,
+ * two tile rows and up to 14 more, which SPARE = 16 keeps inside the row. */
 enum { SPARE = 16 };
 typedef struct {
     int H, W, TH, TW, tiles, row_len;
@@ -228,7 +230,8 @@ static tiling make_tiling(int H, int W)
     tiling g = {H, W, (H + 1) / 2, (W + 1) / 2, 0, 0, 0};
     g.tiles = g.TH * g.TW;
     /* the vector loads of the last block of 8 tiles reach column
-     * 16 ceil(TW / 8) + 2 (the gradient's, one further than the input's) */
+     * 16 ceil(TW / 8) + 1 (both transforms' last load is 16 floats from
+     * column 2 tj + 2 of the block's first tile tj) */
     g.row_len = 16 * ((g.TW + 7) / 8) + 4;
     g.plane_size = (size_t)(2 * g.TH + 2) * g.row_len;
     return g;
@@ -528,7 +531,9 @@ static void grad_rows2_avx512(float *restrict Z, size_t z_step, const float *res
  * The transforms follow nn_gemm's path, as lib/convdirect.c's kernels do:
  * scalar loops on its scalar path, AVX2 on its avx2 path, and the two-row
  * AVX-512 versions on its avx512 path (which it takes only on CPUs with
- * AVX-512F) where a row has at most 8 tiles.  All give the same bits. */
+ * AVX-512F) where a row has at most 8 tiles, for pairs of tile rows (the
+ * last tile row of an odd TH goes through the AVX2 version).  All give the
+ * same bits. */
 enum { WINO_SCALAR, WINO_AVX2, WINO_AVX512 };
 
 static int transform_path(void)
