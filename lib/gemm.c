@@ -76,6 +76,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpupath.h"
 #include "nn_core.h"
 
 #if defined(_OPENMP)
@@ -643,73 +644,35 @@ static void run_band(gemm_job job, int band, int n_bands, int n_slivers, int N, 
 #endif /* GEMM_HAVE_X86_PATHS */
 
 /* ---- Choosing a path ---------------------------------------------------- */
-enum { PATH_UNSET, PATH_SCALAR, PATH_AVX2, PATH_AVX512, PATH_BLAS };
+/* lib/cpupath.c chooses among the CPU paths (as it does for lib/vmath.c);
+ * "blas", OpenBLAS for comparison, is nn_gemm's own fifth. */
+enum { PATH_SCALAR = NN_PATH_SCALAR, PATH_AVX2 = NN_PATH_AVX2, PATH_AVX512 = NN_PATH_AVX512,
+       PATH_BLAS };
 static const char *const path_names[] = {"unset", "scalar", "avx2", "avx512", "blas"};
-static atomic_int current_path = PATH_UNSET;
-
-static int cpu_has(int path)
-{
-#if defined(GEMM_HAVE_X86_PATHS)
-    __builtin_cpu_init();
-    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (path == PATH_AVX2)
-        return avx2;
-    if (path == PATH_AVX512)
-        return avx2 && __builtin_cpu_supports("avx512f");
-#endif
-    return path == PATH_SCALAR;
-}
-
-static int best_path(void)
-{
-    return cpu_has(PATH_AVX512) ? PATH_AVX512 : cpu_has(PATH_AVX2) ? PATH_AVX2 : PATH_SCALAR;
-}
+static atomic_int current_path = NN_PATH_UNSET;
 
 int nn_gemm_use_path(const char *name)
 {
     int path;
-    if (!name || !strcmp(name, "auto")) {
-        path = best_path();
-    } else if (!strcmp(name, "scalar")) {
-        path = PATH_SCALAR;
-    } else if (!strcmp(name, "avx2") || !strcmp(name, "avx512")) {
-        path = name[3] == '2' ? PATH_AVX2 : PATH_AVX512;
-        if (!cpu_has(path))
-            return nn_error("nn_gemm: path '%s': this CPU (or compiler) has no %s; "
-                            "use 'scalar' or 'auto'",
-                            name, path == PATH_AVX2 ? "AVX2 with FMA" : "AVX-512F");
-    } else if (!strcmp(name, "blas")) {
+    if (name && !strcmp(name, "blas")) {
 #if defined(HAVE_BLAS)
         path = PATH_BLAS;
 #else
         return nn_error("nn_gemm: path 'blas': nnlab was built without OpenBLAS; "
                         "reconfigure with --with-blas (apt-get install libopenblas-dev)");
 #endif
-    } else {
-        return nn_error("nn_gemm: unknown path '%s'; use auto, scalar, avx2, avx512 or blas",
-                        name);
+    } else if (nn_cpu_path_named("nn_gemm", "auto, scalar, avx2, avx512 or blas", name, &path) !=
+               NN_OK) {
+        return NN_ERR;
     }
     atomic_store(&current_path, path);
     return NN_OK;
 }
 
-/* The first call reads NNLAB_GEMM (auto when unset); a bad value is
- * reported on stderr, not silently ignored, and auto is used. */
+/* The first call reads NNLAB_GEMM (auto when unset). */
 static int path_in_use(void)
 {
-    int path = atomic_load(&current_path);
-    if (path != PATH_UNSET)
-        return path;
-    const char *env = getenv("NNLAB_GEMM");
-    if (env && *env && nn_gemm_use_path(env) != NN_OK) {
-        fprintf(stderr, "%s: warning: NNLAB_GEMM=%s: %s; using auto\n", nn_program_name(), env,
-                nn_last_error());
-        nn_clear_error();
-        env = NULL;
-    }
-    if (!env || !*env)
-        nn_gemm_use_path("auto");
-    return atomic_load(&current_path);
+    return nn_cpu_path_in_use(&current_path, "NNLAB_GEMM", nn_gemm_use_path);
 }
 
 const char *nn_gemm_path(void)

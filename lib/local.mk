@@ -24,4 +24,4 @@ lib_libnnlab_a_SOURCES += lib/nn_model.h lib/model.c
 EXTRA_DIST += doc/MODEL-FORMAT.md
 lib_libnnlab_a_SOURCES += lib/nn_claim.h lib/claim.c
 lib_libnnlab_a_SOURCES += lib/nn_netcount.h lib/netcount.c
-lib_libnnlab_a_SOURCES += lib/nn_vmath.h lib/vmath.c lib/vmath-kernels.h
+lib_libnnlab_a_SOURCES += lib/nn_vmath.h lib/vmath.c lib/vmath-kernels.h lib/cpupath.h lib/cpupath.c

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpupath.h"
 #include "nn_core.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -244,60 +245,23 @@ static void sigmoid_scalar(float *out, const float *in, size_t n)
 #include "vmath-kernels.h"
 #endif
 
-/* ---- Choosing a path, as nn_gemm does ----------------------------------- */
-enum { PATH_UNSET, PATH_SCALAR, PATH_AVX2, PATH_AVX512 };
+/* ---- Choosing a path, as nn_gemm does (lib/cpupath.c) ------------------- */
 static const char *const path_names[] = {"unset", "scalar", "avx2", "avx512"};
-static atomic_int current_path = PATH_UNSET;
-
-static int cpu_has(int path)
-{
-#if defined(VMATH_HAVE_AVX2)
-    __builtin_cpu_init();
-    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (path == PATH_AVX2)
-        return avx2;
-    if (path == PATH_AVX512)
-        return avx2 && __builtin_cpu_supports("avx512f");
-#endif
-    return path == PATH_SCALAR;
-}
+static atomic_int current_path = NN_PATH_UNSET;
 
 int nn_vmath_use_path(const char *name)
 {
     int path;
-    if (!name || !strcmp(name, "auto"))
-        path = cpu_has(PATH_AVX512) ? PATH_AVX512 : cpu_has(PATH_AVX2) ? PATH_AVX2 : PATH_SCALAR;
-    else if (!strcmp(name, "scalar"))
-        path = PATH_SCALAR;
-    else if (!strcmp(name, "avx2") || !strcmp(name, "avx512")) {
-        path = name[3] == '2' ? PATH_AVX2 : PATH_AVX512;
-        if (!cpu_has(path))
-            return nn_error("nn_vmath: path '%s': this CPU (or compiler) has no %s; "
-                            "use 'scalar' or 'auto'",
-                            name, path == PATH_AVX2 ? "AVX2 with FMA" : "AVX-512F");
-    } else
-        return nn_error("nn_vmath: unknown path '%s'; use auto, scalar, avx2 or avx512", name);
+    if (nn_cpu_path_named("nn_vmath", "auto, scalar, avx2 or avx512", name, &path) != NN_OK)
+        return NN_ERR;
     atomic_store(&current_path, path);
     return NN_OK;
 }
 
-/* The first call reads NNLAB_VMATH (auto when unset); a bad value is
- * reported on stderr and auto is used. */
+/* The first call reads NNLAB_VMATH (auto when unset). */
 static int path_in_use(void)
 {
-    int path = atomic_load(&current_path);
-    if (path != PATH_UNSET)
-        return path;
-    const char *env = getenv("NNLAB_VMATH");
-    if (env && *env && nn_vmath_use_path(env) != NN_OK) {
-        fprintf(stderr, "%s: warning: NNLAB_VMATH=%s: %s; using auto\n", nn_program_name(), env,
-                nn_last_error());
-        nn_clear_error();
-        env = NULL;
-    }
-    if (!env || !*env)
-        nn_vmath_use_path("auto");
-    return atomic_load(&current_path);
+    return nn_cpu_path_in_use(&current_path, "NNLAB_VMATH", nn_vmath_use_path);
 }
 
 const char *nn_vmath_path(void)
@@ -309,11 +273,11 @@ void nn_tanhf_array(float *out, const float *in, size_t n)
 {
 #if defined(VMATH_HAVE_AVX2)
     const int path = path_in_use();
-    if (path == PATH_AVX512) {
+    if (path == NN_PATH_AVX512) {
         tanh_v16(out, in, n);
         return;
     }
-    if (path == PATH_AVX2) {
+    if (path == NN_PATH_AVX2) {
         tanh_v8(out, in, n);
         return;
     }
@@ -325,11 +289,11 @@ void nn_sigmoidf_array(float *out, const float *in, size_t n)
 {
 #if defined(VMATH_HAVE_AVX2)
     const int path = path_in_use();
-    if (path == PATH_AVX512) {
+    if (path == NN_PATH_AVX512) {
         sigmoid_v16(out, in, n);
         return;
     }
-    if (path == PATH_AVX2) {
+    if (path == NN_PATH_AVX2) {
         sigmoid_v8(out, in, n);
         return;
     }
