@@ -646,8 +646,7 @@ static void run_band(gemm_job job, int band, int n_bands, int n_slivers, int N, 
 /* ---- Choosing a path ---------------------------------------------------- */
 /* lib/cpupath.c chooses among the CPU paths (as it does for lib/vmath.c);
  * "blas", OpenBLAS for comparison, is nn_gemm's own fifth. */
-enum { PATH_SCALAR = NN_PATH_SCALAR, PATH_AVX2 = NN_PATH_AVX2, PATH_AVX512 = NN_PATH_AVX512,
-       PATH_BLAS };
+enum { PATH_BLAS = NN_PATH_AVX512 + 1 };
 static const char *const path_names[] = {"unset", "scalar", "avx2", "avx512", "blas"};
 static atomic_int current_path = NN_PATH_UNSET;
 
@@ -715,8 +714,8 @@ void nn_gemm(int trans_a, int trans_b, int M, int N, int K,
     }
 #endif
 #if defined(GEMM_HAVE_X86_PATHS)
-    if (path == PATH_AVX2 || path == PATH_AVX512) {
-        run_block_fn *run = path == PATH_AVX512 ? run_block_avx512 : run_block_avx2;
+    if (path == NN_PATH_AVX2 || path == NN_PATH_AVX512) {
+        run_block_fn *run = path == NN_PATH_AVX512 ? run_block_avx512 : run_block_avx2;
         /* With OpenMP, the threads split C into bands of whole NR-column
          * slivers and each runs the blocked GEMM on its own band with its
          * own packing buffers: no thread waits for another until the end,
